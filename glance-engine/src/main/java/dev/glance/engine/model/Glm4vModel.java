@@ -1,0 +1,114 @@
+package dev.glance.engine.model;
+
+import dev.glance.engine.GlanceException;
+import dev.glance.engine.image.ImageGrid;
+import dev.glance.engine.io.CheckpointWeights;
+import dev.glance.engine.io.ModelConfig;
+import dev.glance.engine.tensor.Backend;
+import dev.glance.engine.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * GLM-4V for conditional generation: the vision tower, the text decoder and the glue between
+ * them (image embeddings scattered into the placeholder rows, M-RoPE positions). Weights stay
+ * memory-mapped for the model's lifetime; {@link #close()} unmaps them.
+ */
+public final class Glm4vModel implements AutoCloseable {
+  private final ModelConfig config;
+  private final CheckpointWeights weights;
+  private final Arena arena;
+  private final Backend backend;
+  private final VisionTower vision;
+  private final TextDecoder text;
+
+  private Glm4vModel(ModelConfig config, CheckpointWeights weights, Arena arena, Backend backend) {
+    this.config = config;
+    this.weights = weights;
+    this.arena = arena;
+    this.backend = backend;
+    WeightLoader loader = new WeightLoader(weights, backend);
+    this.vision = new VisionTower(loader, config.vision(), arena);
+    this.text = new TextDecoder(loader, config.text());
+  }
+
+  /** Loads config.json and the weights of {@code dir} onto {@code backend}. */
+  public static Glm4vModel load(Path dir, Backend backend) {
+    ModelConfig config = ModelConfig.load(dir);
+    CheckpointWeights weights = CheckpointWeights.open(dir);
+    Arena arena = Arena.ofShared();
+    try {
+      return new Glm4vModel(config, weights, arena, backend);
+    } catch (RuntimeException e) {
+      arena.close();
+      weights.close();
+      throw e;
+    }
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  public VisionTower vision() {
+    return vision;
+  }
+
+  public TextDecoder text() {
+    return text;
+  }
+
+  /** Image embeddings [tokens][hidden] for pixel values of the given images. */
+  public Tensor encodeImages(float[] pixels, List<ImageGrid> grids) {
+    return vision.encode(backend, pixels, grids);
+  }
+
+  /**
+   * Token embeddings of a prompt with the image placeholder rows replaced, in order, by the
+   * rows of {@code imageEmbeds} (null when the prompt has no images).
+   */
+  public Tensor embedPrompt(int[] ids, Tensor imageEmbeds) {
+    Tensor x = text.embed(backend, ids);
+    int image = config.tokens().image();
+    int placeholders = 0;
+    for (int id : ids) {
+      placeholders += id == image ? 1 : 0;
+    }
+    int available = imageEmbeds == null ? 0 : imageEmbeds.rows();
+    if (placeholders != available) {
+      throw new GlanceException.BadRequest("prompt has " + placeholders
+          + " image placeholder tokens but the images give " + available + " embeddings");
+    }
+    int next = 0;
+    for (int i = 0; i < ids.length; ) {
+      if (ids[i] != image) {
+        i++;
+        continue;
+      }
+      int j = i;
+      while (j < ids.length && ids[j] == image) {
+        j++;
+      }
+      backend.copyRows(imageEmbeds, next, x, i, j - i);
+      next += j - i;
+      i = j;
+    }
+    return x;
+  }
+
+  /** Starts a sequence whose KV cache holds up to {@code capacity} tokens. */
+  public Sequence newSequence(int capacity) {
+    return new Sequence(this, capacity);
+  }
+
+  @Override
+  public void close() {
+    arena.close();
+    weights.close();
+  }
+}

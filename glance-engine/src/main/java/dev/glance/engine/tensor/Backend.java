@@ -1,0 +1,96 @@
+package dev.glance.engine.tensor;
+
+/**
+ * The handful of operations the GLM-4V model needs, over tensors and weights that the backend owns.
+ * The model code is written once against this interface; the CPU backend implements it with the
+ * Java Vector API, a GPU backend with device kernels. All ops are float32 math on activations;
+ * weights may be stored in any format the backend supports. Output tensors may alias inputs only
+ * where an op says so.
+ */
+public interface Backend extends AutoCloseable {
+
+  /** Prepares a checkpoint tensor as a [rows][cols] weight matrix (the bytes must match). */
+  Weight matrix(TensorData data, int rows, int cols);
+
+  /** Prepares a 1-D checkpoint tensor (norm weights, biases). */
+  default Weight vector(TensorData data) {
+    return matrix(data, 1, Math.toIntExact(data.elements()));
+  }
+
+  Tensor allocate(int rows, int cols);
+
+  Tensor upload(float[] data, int rows, int cols);
+
+  /** The same values with another shape (rows x cols unchanged); shares storage with t. */
+  Tensor view(Tensor t, int rows, int cols);
+
+  /** Overwrites the first src.length values of t (row-major) with src. */
+  void write(Tensor t, float[] src);
+
+  /** Copies a tensor's values, row-major, into {@code dst} (length >= rows x cols). */
+  void download(Tensor t, float[] dst);
+
+  /** Copies a tensor's row {@code row} into {@code dst}. */
+  void downloadRow(Tensor t, int row, float[] dst);
+
+  /** dst[dstRow + i] = src[srcRow + i] for i in [0, n); both tensors have the same width. */
+  void copyRows(Tensor src, int srcRow, Tensor dst, int dstRow, int n);
+
+  /** out[i] = table[ids[i]]. */
+  void embed(Weight table, int[] ids, Tensor out);
+
+  /** out = x W^T (+ bias). x [n][in], W [outF][in], out [n][outF]. bias may be null. */
+  void linear(Tensor x, Weight w, Weight bias, Tensor out);
+
+  /** Root-mean-square norm of each row, times weight; out may be x. */
+  void rmsNorm(Tensor x, Weight weight, float eps, Tensor out);
+
+  /** LayerNorm of each row with weight and bias; out may be x. */
+  void layerNorm(Tensor x, Weight weight, Weight bias, float eps, Tensor out);
+
+  /** out = a + b; out may be a or b. */
+  void add(Tensor a, Tensor b, Tensor out);
+
+  /** out[r][i] = silu(gateUp[r][i]) * gateUp[r][half + i], half = gateUp.cols / 2. */
+  void siluGlu(Tensor gateUp, Tensor out);
+
+  /** out = silu(gate) * up, element-wise; out may alias gate or up. */
+  void siluMul(Tensor gate, Tensor up, Tensor out);
+
+  /** Exact (erf) GELU, in place. */
+  void gelu(Tensor x);
+
+  /**
+   * Rotary embedding on adjacent pairs (2j, 2j+1), j < cos.cols, of each head in columns
+   * [colOffset, colOffset + heads*headDim) of x, in place. cos/sin are [x.rows][rotaryDim/2].
+   */
+  void rotaryInterleaved(Tensor x, int colOffset, int heads, int headDim, Tensor cos, Tensor sin);
+
+  /**
+   * Rotate-half rotary over each whole head (pairs i and i + headDim/2), in place, for heads in
+   * columns [colOffset, colOffset + heads*headDim). cos/sin are [x.rows][headDim/2].
+   */
+  void rotaryHalf(Tensor x, int colOffset, int heads, int headDim, Tensor cos, Tensor sin);
+
+  /**
+   * Bidirectional attention within segments (one image frame each). qkv is [n][3*heads*headDim]
+   * (all Q heads, then K, then V); segmentStarts lists each segment's first row, plus n at the end.
+   * out is [n][heads*headDim].
+   */
+  void attentionSegments(Tensor qkv, int heads, int headDim, int[] segmentStarts, Tensor out);
+
+  KvCache kvCache(int layers, int kvHeads, int headDim, int capacity);
+
+  /** Writes k and v rows (kvHeads*headDim wide) at positions [start, start + k.rows) of a layer. */
+  void writeKv(KvCache cache, int layer, int start, Tensor k, Tensor v);
+
+  /**
+   * Causal attention of q (rows = positions start.., heads*headDim wide) over the cached keys and
+   * values of a layer at positions [0, start + row]; grouped-query: query head h reads KV head
+   * h / (heads / kvHeads). out is [q.rows][heads*headDim].
+   */
+  void attentionCausal(Tensor q, KvCache cache, int layer, int start, int heads, Tensor out);
+
+  @Override
+  void close();
+}

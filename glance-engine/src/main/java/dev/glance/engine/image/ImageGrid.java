@@ -1,13 +1,27 @@
 package dev.glance.engine.image;
 
-/** An image's patch grid (t, h, w) in patch units, before spatial merging, as image_grid_thw. */
+/**
+ * The patch grid of one image, in patch units before merging: transformers' {@code image_grid_thw}
+ * row. {@code t} is temporal patches (1 for a still image), {@code h} and {@code w} are rows and
+ * columns of patch_size-pixel patches.
+ */
 public record ImageGrid(int t, int h, int w) {
-  /** Number of patches (rows of pixel values). */
+
+  public ImageGrid {
+    if (t <= 0 || h <= 0 || w <= 0) {
+      throw new IllegalArgumentException("grid must be positive: " + t + "x" + h + "x" + w);
+    }
+  }
+
+  /** Patches this image contributes to {@code pixel_values}: t * h * w. */
   public int patches() {
     return t * h * w;
   }
 
-  /** Number of placeholder tokens after merging merge x merge patches into one. */
+  /**
+   * Image placeholder tokens after the merger joins {@code mergeSize x mergeSize} patches:
+   * t * h * w / mergeSize^2.
+   */
   public int tokens(int mergeSize) {
     return t * h * w / (mergeSize * mergeSize);
   }

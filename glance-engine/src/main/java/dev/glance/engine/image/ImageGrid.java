@@ -21,8 +21,14 @@ public record ImageGrid(int t, int h, int w) {
   /**
    * Image placeholder tokens after the merger joins {@code mergeSize x mergeSize} patches:
    * t * h * w / mergeSize^2.
+   *
+   * @throws IllegalArgumentException if the grid is not a whole number of merge blocks
    */
   public int tokens(int mergeSize) {
-    return t * h * w / (mergeSize * mergeSize);
+    if (mergeSize <= 0 || h % mergeSize != 0 || w % mergeSize != 0) {
+      throw new IllegalArgumentException(
+          "image grid " + t + "x" + h + "x" + w + " is not divisible by merge size " + mergeSize);
+    }
+    return Math.multiplyExact(t, Math.multiplyExact(h / mergeSize, w / mergeSize));
   }
 }

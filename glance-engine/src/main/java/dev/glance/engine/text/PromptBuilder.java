@@ -1,5 +1,6 @@
 package dev.glance.engine.text;
 
+import dev.glance.engine.image.ImageGrid;
 import dev.glance.engine.GlanceException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -81,7 +82,7 @@ public final class PromptBuilder {
     int[] counts = new int[images.size()];
     int imageTokens = 0;
     for (int i = 0; i < counts.length; i++) {
-      counts[i] = images.get(i).tokenCount(mergeSize);
+      counts[i] = images.get(i).tokens(mergeSize);
       imageTokens = Math.addExact(imageTokens, counts[i]);
     }
     int[] out = new int[ids.length - placeholders + imageTokens];

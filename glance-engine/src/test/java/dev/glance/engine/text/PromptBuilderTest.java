@@ -1,5 +1,6 @@
 package dev.glance.engine.text;
 
+import dev.glance.engine.image.ImageGrid;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -131,8 +132,8 @@ class PromptBuilderTest {
 
   @Test
   void gridTokenCount() {
-    assertEquals(391, new ImageGrid(1, 34, 46).tokenCount(2));
-    assertThrows(IllegalArgumentException.class, () -> new ImageGrid(1, 3, 4).tokenCount(2));
+    assertEquals(391, new ImageGrid(1, 34, 46).tokens(2));
+    assertThrows(IllegalArgumentException.class, () -> new ImageGrid(1, 3, 4).tokens(2));
     assertThrows(IllegalArgumentException.class, () -> new ImageGrid(0, 2, 2));
   }
 }

@@ -1,0 +1,16 @@
+package dev.glance.engine.runtime;
+
+import dev.glance.engine.image.ImageDecoder;
+
+/**
+ * How an engine is set up, with the defaults a single-user deployment wants.
+ *
+ * @param maxInputPixels images with more pixels (read from the header) are refused before decoding
+ * @param maxInputBytes image files larger than this are refused unread
+ * @param contextLimit most tokens a sequence may hold; 0 = the checkpoint's max_position_embeddings
+ */
+public record EngineOptions(long maxInputPixels, long maxInputBytes, int contextLimit) {
+  public static EngineOptions defaults() {
+    return new EngineOptions(ImageDecoder.DEFAULT_MAX_INPUT_PIXELS, ImageDecoder.DEFAULT_MAX_INPUT_BYTES, 0);
+  }
+}

@@ -7,7 +7,9 @@ public enum FinishReason {
   /** The request's {@code max_tokens} were generated. */
   LENGTH("length"),
   /** The model's context window is full; no position is left for another token. */
-  CONTEXT("length");
+  CONTEXT("length"),
+  /** The caller gave up (client disconnected, timeout, shutdown); no response is owed. */
+  CANCELLED("cancelled");
 
   private final String apiName;
 

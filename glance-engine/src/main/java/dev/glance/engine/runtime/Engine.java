@@ -31,6 +31,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * The engine facade: a loaded checkpoint (model, tokenizer, chat template, image processor,
@@ -136,6 +137,14 @@ public final class Engine implements AutoCloseable {
 
   /** Runs one request to completion, streaming pieces of text to {@code sink} as they come. */
   public GenerationResult generate(GenerationRequest request, TokenSink sink) {
+    return generate(request, sink, () -> false);
+  }
+
+  /**
+   * As {@link #generate(GenerationRequest, TokenSink)}, checking {@code cancelled} before every
+   * decode step; a cancelled generation ends with {@link FinishReason#CANCELLED}.
+   */
+  public GenerationResult generate(GenerationRequest request, TokenSink sink, BooleanSupplier cancelled) {
     long t0 = System.nanoTime();
     List<RgbImage> images = new ArrayList<>();
     List<ImageGrid> grids = new ArrayList<>();
@@ -187,6 +196,10 @@ public final class Engine implements AutoCloseable {
     StringBuilder full = new StringBuilder();
     FinishReason finish;
     while (true) {
+      if (cancelled.getAsBoolean()) {
+        finish = stop.abort(FinishReason.CANCELLED).finish().orElseThrow();
+        break;
+      }
       int token = sampler.next(logits, contextIds, length);
       contextIds[length++] = token;
       generated[count++] = token;

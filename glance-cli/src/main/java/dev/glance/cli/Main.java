@@ -14,12 +14,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "glance 0.1.0",
     description = "Self-hosted vision-language inference for GLM-4.6V-Flash checkpoints.",
-    subcommands = {AskCommand.class})
+    subcommands = {AskCommand.class, KeysCommand.class, UsageCommand.class})
 public final class Main implements Runnable {
-  /** Exit codes: 2 bad usage or input, 3 model load failure, 4 unsupported checkpoint, 70 bug. */
+  /** Exit codes: 2 bad usage or input, 3 model load failure, 4 unsupported checkpoint, 5 state storage, 70 bug. */
   static final int EXIT_BAD_INPUT = 2;
   static final int EXIT_MODEL = 3;
   static final int EXIT_UNSUPPORTED = 4;
+  static final int EXIT_STORAGE = 5;
   static final int EXIT_INTERNAL = 70;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -62,6 +63,10 @@ public final class Main implements Runnable {
       }
       case GlanceException.Unsupported e -> {
         code = EXIT_UNSUPPORTED;
+        message = e.getMessage();
+      }
+      case GlanceException.Storage e -> {
+        code = EXIT_STORAGE;
         message = e.getMessage();
       }
       case GlanceException e -> {

@@ -7,7 +7,7 @@ package dev.glance.engine;
  */
 public abstract sealed class GlanceException extends RuntimeException
     permits GlanceException.ModelLoad, GlanceException.BadImage, GlanceException.BadRequest,
-        GlanceException.Unsupported {
+        GlanceException.Unsupported, GlanceException.Storage {
 
   protected GlanceException(String message, Throwable cause) {
     super(message, cause);
@@ -46,6 +46,13 @@ public abstract sealed class GlanceException extends RuntimeException
   public static final class Unsupported extends GlanceException {
     public Unsupported(String message) {
       super(message, null);
+    }
+  }
+
+  /** Glance's own state (the keys and usage database) cannot be read or written. */
+  public static final class Storage extends GlanceException {
+    public Storage(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 }

@@ -1,0 +1,41 @@
+package dev.glance.server.usage;
+
+import java.time.Instant;
+
+/**
+ * One finished or failed request as the ledger keeps it. Token counts: {@code textTokens} are the
+ * prompt's non-image tokens, {@code imageTokens} its image placeholders, {@code cachedTokens}
+ * the prompt tokens served from a cache; busyMs is the engine time this request
+ * was charged for, latencyMs its end-to-end time; cost is what this request was charged, in
+ * {@code currency}, and {@code referenceCost} what the same tokens would cost at the configured
+ * commercial API prices.
+ */
+public record UsageRecord(
+    String requestId,
+    Instant time,
+    String keyId,
+    String clientIp,
+    String route,
+    String model,
+    int imageCount,
+    String imageHash,
+    int textTokens,
+    int imageTokens,
+    int cachedTokens,
+    int completionTokens,
+    double queueMs,
+    double visionMs,
+    double prefillMs,
+    double decodeMs,
+    double busyMs,
+    double latencyMs,
+    int status,
+    String finishReason,
+    double cost,
+    double referenceCost,
+    String currency) {
+
+  public int promptTokens() {
+    return textTokens + imageTokens;
+  }
+}

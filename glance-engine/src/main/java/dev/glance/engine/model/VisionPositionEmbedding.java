@@ -1,8 +1,5 @@
 package dev.glance.engine.model;
 
-import dev.glance.engine.image.ImageGrid;
-import java.util.List;
-
 /**
  * The vision tower's learned S x S position table, resampled to each image's patch grid the way
  * transformers does it: grid_sample with bicubic taps (Keys A = -0.75, not Pillow's -0.5),
@@ -26,31 +23,13 @@ public final class VisionPositionEmbedding {
     this.dim = dim;
   }
 
-  /** Rows in pixel-values order (2x2 merge blocks, row-major), [patches][dim]. */
-  public float[] forGrids(List<ImageGrid> grids, int merge) {
-    int total = 0;
-    for (ImageGrid g : grids) {
-      total += g.patches();
-    }
-    float[] out = new float[total * dim];
-    int row = 0;
+  /** Rows in pixel-values order, [patches][dim]. */
+  float[] forPatches(PatchCoordinates p) {
+    float[] out = new float[p.size() * dim];
     double[] wx = new double[4];
     double[] wy = new double[4];
-    for (ImageGrid g : grids) {
-      for (int t = 0; t < g.t(); t++) {
-        for (int bh = 0; bh < g.h() / merge; bh++) {
-          for (int bw = 0; bw < g.w() / merge; bw++) {
-            for (int mh = 0; mh < merge; mh++) {
-              for (int mw = 0; mw < merge; mw++) {
-                int h = bh * merge + mh;
-                int w = bw * merge + mw;
-                sample(h, w, g.h(), g.w(), wx, wy, out, row * dim);
-                row++;
-              }
-            }
-          }
-        }
-      }
+    for (int row = 0; row < p.size(); row++) {
+      sample(p.h()[row], p.w()[row], p.gridH()[row], p.gridW()[row], wx, wy, out, row * dim);
     }
     return out;
   }

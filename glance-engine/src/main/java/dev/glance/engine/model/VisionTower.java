@@ -77,12 +77,13 @@ public final class VisionTower {
     Tensor x = b.allocate(n, d);
     b.linear(px, patchEmbed, patchBias, x);
     b.rmsNorm(x, postConvNorm, c.rmsEps(), x);
-    Tensor pos = b.upload(positions.forGrids(grids, m), n, d);
+    PatchCoordinates coords = PatchCoordinates.of(grids, m);
+    Tensor pos = b.upload(positions.forPatches(coords), n, d);
     b.add(x, pos, x);
 
     float[] cos = new float[n * rotary.width()];
     float[] sin = new float[n * rotary.width()];
-    rotary.tables(grids, m, cos, sin);
+    rotary.tables(coords, cos, sin);
     Tensor cosT = b.upload(cos, n, rotary.width());
     Tensor sinT = b.upload(sin, n, rotary.width());
     int[] segments = segments(grids);

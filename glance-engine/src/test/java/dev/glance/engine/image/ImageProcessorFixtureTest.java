@@ -21,14 +21,12 @@ import org.junit.jupiter.api.Test;
 class ImageProcessorFixtureTest {
 
   private static Path dir;
-  private static TestSafetensors expected;
   private static JsonNode cases;
   private static ImageProcessor processor;
 
   @BeforeAll
   static void load() throws Exception {
     dir = Fixtures.tinyA();
-    expected = TestSafetensors.open(dir.resolve("expected.safetensors"));
     cases = new ObjectMapper().readTree(dir.resolve("expected.json").toFile()).get("cases");
     processor = new ImageProcessor(PreprocessorConfig.load(dir.resolve("preprocessor_config.json")));
   }
@@ -52,15 +50,15 @@ class ImageProcessorFixtureTest {
       }
       PixelValues pv = processor.process(images);
 
-      long[] grid = expected.i64(name + ".image_grid_thw");
+      long[] grid = dev.glance.engine.Fixture.tensor(name + ".image_grid_thw").toLongArray();
       long[] actualGrid = pv.grids().stream()
           .flatMapToLong(g -> java.util.stream.LongStream.of(g.t(), g.h(), g.w())).toArray();
       assertArrayEquals(grid, actualGrid, name + " image_grid_thw");
 
-      int[] shape = expected.shape(name + ".pixel_values");
+      long[] shape = dev.glance.engine.Fixture.tensor(name + ".pixel_values").shape();
       assertEquals(shape[0], pv.patches(), name + " patches");
       assertEquals(shape[1], pv.rowWidth(), name + " row width");
-      float[] ref = expected.f32(name + ".pixel_values");
+      float[] ref = dev.glance.engine.Fixture.floats(name + ".pixel_values");
       double max = 0;
       double sum = 0;
       for (int i = 0; i < ref.length; i++) {

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,17 +22,7 @@ final class Fixtures {
   private Fixtures() {}
 
   static Path dir() {
-    String root = System.getProperty("glance.fixtures");
-    if (root == null || root.isBlank()) {
-      throw new AssertionError(
-          "system property glance.fixtures is not set; run through Maven (surefire sets it) or pass"
-              + " -Dglance.fixtures=/path/to/fixtures");
-    }
-    Path dir = Path.of(root, NAME);
-    if (!Files.isRegularFile(dir.resolve("expected.json"))) {
-      throw new AssertionError("reference fixture missing: " + dir.resolve("expected.json"));
-    }
-    return dir;
+    return dev.glance.engine.Fixture.DIR;
   }
 
   static JsonNode expected() {

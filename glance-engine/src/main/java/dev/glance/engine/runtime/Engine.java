@@ -17,6 +17,8 @@ import dev.glance.engine.io.GenerationConfig;
 import dev.glance.engine.model.Glm4vModel;
 import dev.glance.engine.model.RopeIndex;
 import dev.glance.engine.model.Sequence;
+import dev.glance.engine.runtime.cache.BoundedCache;
+import dev.glance.engine.runtime.cache.ImageKey;
 import dev.glance.engine.tensor.Backend;
 import dev.glance.engine.tensor.Tensor;
 import dev.glance.engine.text.ChatTemplate;
@@ -52,6 +54,8 @@ public final class Engine implements AutoCloseable {
   private final GenerationConfig generationConfig;
   private final StopTokenIds stopIds;
   private final int context;
+  private final BoundedCache<ImageKey, float[]> visionCache;
+  private final String preprocessing;
 
   private Engine(Path dir, Glm4vModel model, Tokenizer tokenizer, ChatTemplate template,
       ImageProcessor processor, GenerationConfig generationConfig, EngineOptions options) {
@@ -66,6 +70,8 @@ public final class Engine implements AutoCloseable {
     this.stopIds = stopIds(generationConfig, c.eosIds(), tokenizer);
     int declared = c.text().maxPositions() > 0 ? c.text().maxPositions() : DEFAULT_CONTEXT;
     this.context = options.contextLimit() > 0 ? Math.min(options.contextLimit(), declared) : declared;
+    this.visionCache = new BoundedCache<>(options.visionCacheBytes(), v -> 16L + 4L * v.length);
+    this.preprocessing = processor.config().toString();
   }
 
   /** Loads every part of the checkpoint in {@code dir}; fails naming the file that is wrong. */
@@ -171,10 +177,10 @@ public final class Engine implements AutoCloseable {
       ordered.add(images.get(index));
       orderedGrids.add(grids.get(index));
     }
-    PixelValues pixels = ordered.isEmpty() ? null : processor.process(ordered);
+    VisionInputs vision = lookUpImages(ordered, orderedGrids);
     long t1 = System.nanoTime();
 
-    Tensor imageEmbeds = pixels == null ? null : model.encodeImages(pixels.values(), orderedGrids);
+    Tensor imageEmbeds = encodeMissing(vision);
     long t2 = System.nanoTime();
 
     int capacity = (int) Math.min(context, (long) ids.length + maxTokens);
@@ -219,8 +225,80 @@ public final class Engine implements AutoCloseable {
     emit(split.finish(), sink);
     long t4 = System.nanoTime();
     Timings timings = new Timings(ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(t4 - t3));
-    return new GenerationResult(full.toString(), split.reasoning(), split.answer(), Arrays.copyOf(generated, count), ids.length,
-        prompt.imageTokenCount(), finish, timings);
+    return new GenerationResult(full.toString(), split.reasoning(), split.answer(), Arrays.copyOf(generated, count),
+        ids.length, prompt.imageTokenCount(), finish, timings,
+        vision.keys().stream().map(ImageKey::pixelHash).toList(), vision.hits());
+  }
+
+  /**
+   * Images in prompt order with their cache keys; {@code embeddings[i]} is filled from the cache
+   * when image i was seen before, and {@code pixels} holds the preprocessed patches of the rest.
+   */
+  private record VisionInputs(List<ImageKey> keys, List<ImageGrid> grids, float[][] embeddings,
+      List<Integer> missing, PixelValues pixels, int hits) {}
+
+  private VisionInputs lookUpImages(List<RgbImage> images, List<ImageGrid> grids) {
+    List<ImageKey> keys = new ArrayList<>();
+    float[][] found = new float[images.size()][];
+    List<Integer> missing = new ArrayList<>();
+    List<RgbImage> toProcess = new ArrayList<>();
+    int hits = 0;
+    for (int i = 0; i < images.size(); i++) {
+      ImageKey key = ImageKey.of(images.get(i), preprocessing);
+      keys.add(key);
+      var cached = visionCache.get(key);
+      if (cached.isPresent()) {
+        found[i] = cached.get();
+        hits++;
+      } else {
+        missing.add(i);
+        toProcess.add(images.get(i));
+      }
+    }
+    PixelValues pixels = toProcess.isEmpty() ? null : processor.process(toProcess);
+    return new VisionInputs(keys, grids, found, missing, pixels, hits);
+  }
+
+  /**
+   * Runs the vision tower over the images the cache did not have (one batch: attention never
+   * crosses images, so this equals encoding each alone), caches their rows, and returns all
+   * images' embeddings in prompt order; null when the prompt has no images.
+   */
+  private Tensor encodeMissing(VisionInputs v) {
+    if (v.keys().isEmpty()) {
+      return null;
+    }
+    int merge = model.config().vision().spatialMergeSize();
+    int hidden = model.config().text().hidden();
+    if (!v.missing().isEmpty()) {
+      List<ImageGrid> missingGrids = v.missing().stream().map(v.grids()::get).toList();
+      Tensor out = model.encodeImages(v.pixels().values(), missingGrids);
+      float[] all = new float[out.rows() * out.cols()];
+      model.backend().download(out, all);
+      int offset = 0;
+      for (int i : v.missing()) {
+        int len = v.grids().get(i).tokens(merge) * hidden;
+        v.embeddings()[i] = Arrays.copyOfRange(all, offset, offset + len);
+        offset += len;
+        visionCache.put(v.keys().get(i), v.embeddings()[i]);
+      }
+    }
+    int total = 0;
+    for (float[] e : v.embeddings()) {
+      total += e.length;
+    }
+    float[] joined = new float[total];
+    int offset = 0;
+    for (float[] e : v.embeddings()) {
+      System.arraycopy(e, 0, joined, offset, e.length);
+      offset += e.length;
+    }
+    return model.backend().upload(joined, total / hidden, hidden);
+  }
+
+  /** The vision-embedding cache, for metrics. */
+  public BoundedCache<ImageKey, float[]> visionCache() {
+    return visionCache;
   }
 
   private static void emit(List<Piece> pieces, TokenSink sink) {

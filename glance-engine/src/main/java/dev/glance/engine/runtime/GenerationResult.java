@@ -5,7 +5,8 @@ import dev.glance.engine.generate.FinishReason;
 /**
  * What a generation produced. {@code text} is everything generated (special tokens such as
  * {@code <think>} kept, stop text removed); {@code reasoning} and {@code answer} split it at the
- * thinking tags.
+ * thinking tags. {@code imageHashes} identify the images (SHA-256 of decoded pixels) in prompt
+ * order; {@code visionCacheHits} counts those whose embeddings came from the cache.
  */
 public record GenerationResult(
     String text,
@@ -15,7 +16,9 @@ public record GenerationResult(
     int promptTokens,
     int imageTokens,
     FinishReason finishReason,
-    Timings timings) {
+    Timings timings,
+    java.util.List<String> imageHashes,
+    int visionCacheHits) {
 
   public int completionTokens() {
     return tokenIds.length;

@@ -73,11 +73,18 @@ public final class HubClient implements AutoCloseable {
     URI uri = URI.create(settings.endpoint() + "/api/models/" + repo.id() + "/revision/"
         + encode(repo.revision()) + "?blobs=true");
     int failures = 0;
+    int hops = 0;
     while (true) {
       try {
         HttpResponse<InputStream> r = http.send(request(uri, "GET").build(),
             HttpResponse.BodyHandlers.ofInputStream());
         try (InputStream body = r.body()) {
+          Optional<URI> next = r.headers().firstValue("location").map(uri::resolve);
+          if (r.statusCode() >= 300 && r.statusCode() < 400 && next.isPresent()
+              && sameOrigin(next.get(), settings.endpoint()) && hops++ < MAX_REDIRECTS) {
+            uri = next.get(); // a renamed repository
+            continue;
+          }
           if (r.statusCode() != 200) {
             throw failure(r.statusCode(), r.headers(), repo, null, uri);
           }

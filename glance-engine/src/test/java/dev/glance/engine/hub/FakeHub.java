@@ -56,6 +56,9 @@ final class FakeHub implements AutoCloseable {
   private final Map<String, Long> dropAfter = new ConcurrentHashMap<>();
   private final Map<String, Long> stallAfter = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> corruptions = new ConcurrentHashMap<>();
+  private final Map<String, String> renamed = new ConcurrentHashMap<>();
+  private final AtomicInteger apiFailures = new AtomicInteger();
+  private volatile int apiFailureStatus;
   private volatile boolean ignoreRange;
   private volatile long stallMillis;
 
@@ -125,6 +128,17 @@ final class FakeHub implements AutoCloseable {
     corruptions.put(file, new AtomicInteger(times));
   }
 
+  /** {@code oldId} was renamed to {@code newId}: its URLs redirect (307, relative) to the new name. */
+  void rename(String oldId, String newId) {
+    renamed.put(oldId, newId);
+  }
+
+  /** The next {@code times} repository-info requests fail with {@code status}. */
+  void failApi(int status, int times) {
+    apiFailureStatus = status;
+    apiFailures.set(times);
+  }
+
   /** The CDN answers Range requests with the whole file (200), as some servers do. */
   void ignoreRange(boolean value) {
     ignoreRange = value;
@@ -170,6 +184,17 @@ final class FakeHub implements AutoCloseable {
       return;
     }
     String id = p[0] + "/" + p[1];
+    if (apiFailures.getAndDecrement() > 0) {
+      ex.getResponseHeaders().set("Retry-After", "0");
+      error(ex, apiFailureStatus, null, "Service unavailable");
+      return;
+    }
+    if (renamed.containsKey(id)) {
+      ex.getResponseHeaders().set("Location", "/api/models/" + renamed.get(id) + "/revision/" + p[3]
+          + "?" + ex.getRequestURI().getRawQuery());
+      ex.sendResponseHeaders(307, -1);
+      return;
+    }
     Repo repo = repos.get(id);
     if (repo == null) {
       error(ex, 404, "RepoNotFound", "Repository not found");
@@ -218,6 +243,12 @@ final class FakeHub implements AutoCloseable {
       return;
     }
     String id = p[0] + "/" + p[1];
+    if (renamed.containsKey(id)) {
+      log(ex, "hub", p[4], 0);
+      ex.getResponseHeaders().set("Location", "/" + renamed.get(id) + "/resolve/" + p[3] + "/" + p[4]);
+      ex.sendResponseHeaders(307, -1);
+      return;
+    }
     Repo repo = repos.get(id);
     if (repo == null) {
       log(ex, "hub", 0);

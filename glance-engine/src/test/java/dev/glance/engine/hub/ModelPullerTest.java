@@ -347,6 +347,21 @@ class ModelPullerTest {
     assertTrue(e.getMessage().contains("lists the shard model-00002-of-00002.safetensors"), e.getMessage());
   }
 
+  @Test
+  void aRenamedRepositoryIsFollowedAndABusyHubRetried() {
+    hub.rename("old-org/tiny", ID);
+    hub.failApi(503, 2);
+    PulledModel m = pull(settings(), new HubRepo("old-org/tiny", "main"));
+    assertEquals(ENGINE_FILES, new TreeSet<>(m.files()));
+    assertEquals(hub.repo(ID).commit(), m.commit());
+    assertTrue(m.dir().startsWith(cache.resolve("models--old-org--tiny")), "cached under the name asked for");
+
+    hub.failApi(500, 10);
+    var e = assertThrows(GlanceException.Download.class, () -> pull(settings(), REPO));
+    assertEquals(Reason.UNREACHABLE, e.reason());
+    assertTrue(e.getMessage().contains("HTTP 500"), e.getMessage());
+  }
+
   private long smallFilesBytes() {
     return ENGINE_FILES.stream().filter(n -> !n.equals(WEIGHTS)).mapToLong(n -> files.get(n).length).sum();
   }

@@ -10,8 +10,11 @@ import java.time.Duration;
  */
 public interface DownloadProgress {
 
-  /** The pull will fetch {@code files} files of {@code totalBytes}, of which some are present. */
-  void planned(HubRepo repo, String commit, int files, long totalBytes, long presentBytes);
+  /** The revision resolved to {@code commit}; files follow. */
+  void resolved(HubRepo repo, String commit);
+
+  /** The snapshot has {@code files} files of {@code totalBytes}, of which some are already here. */
+  void planned(int files, long totalBytes, long presentBytes);
 
   /** A file starts (or resumes) downloading. */
   void fileStarted(String path, long size);
@@ -35,7 +38,10 @@ public interface DownloadProgress {
   static DownloadProgress none() {
     return new DownloadProgress() {
       @Override
-      public void planned(HubRepo repo, String commit, int files, long totalBytes, long presentBytes) {}
+      public void resolved(HubRepo repo, String commit) {}
+
+      @Override
+      public void planned(int files, long totalBytes, long presentBytes) {}
 
       @Override
       public void fileStarted(String path, long size) {}

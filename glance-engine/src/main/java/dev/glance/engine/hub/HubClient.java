@@ -221,6 +221,9 @@ public final class HubClient implements AutoCloseable {
       if (t instanceof SSLException) {
         return "TLS failure: " + t.getMessage();
       }
+      if (t instanceof java.io.EOFException) {
+        return "connection dropped" + (t.getMessage() == null ? "" : " (" + t.getMessage() + ")");
+      }
     }
     boolean connect = false;
     for (Throwable t = e; t != null; t = t.getCause()) {

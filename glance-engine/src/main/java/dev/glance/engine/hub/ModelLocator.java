@@ -33,7 +33,16 @@ public final class ModelLocator {
     }
     HubRepo repo = HubRepo.parse(model).orElseThrow(() -> new GlanceException.ModelLoad(
         model + ": model directory not found (nor is it a Hugging Face repository id, ORG/NAME[@REVISION])"));
-    return puller.cached(repo).orElseGet(() -> puller.pull(repo).dir());
+    try {
+      return puller.cached(repo).orElseGet(() -> puller.pull(repo).dir());
+    } catch (GlanceException.Download e) {
+      if (e.reason() != GlanceException.Download.Reason.NOT_FOUND) {
+        throw e;
+      }
+      // "models/glm" may have been meant as a relative directory: say that none exists either.
+      throw new GlanceException.Download(e.reason(), e.getMessage() + "; nor is there a model directory "
+          + Path.of(model).toAbsolutePath(), e);
+    }
   }
 
   private static Optional<Path> asDirectory(String model) {

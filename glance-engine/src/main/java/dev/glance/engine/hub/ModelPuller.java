@@ -76,6 +76,7 @@ public final class ModelPuller {
   private PulledModel pull(HubClient client, HubRepo repo, long start) throws InterruptedException {
     RepoInfo info = client.repoInfo(repo);
     String commit = info.commit();
+    progress.resolved(repo, commit);
     BlobFetcher fetcher = new BlobFetcher(client, layout, progress);
     Map<String, BlobFetcher.Fetched> done = new LinkedHashMap<>();
 
@@ -120,7 +121,7 @@ public final class ModelPuller {
       needed += size - have;
     }
     checkFreeSpace(repo, needed);
-    progress.planned(repo, commit, done.size() + rest.size(), total, present);
+    progress.planned(done.size() + rest.size(), total, present);
 
     done.putAll(fetchAll(fetcher, repo, commit, rest));
     try {

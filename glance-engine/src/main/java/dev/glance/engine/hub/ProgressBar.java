@@ -27,12 +27,16 @@ final class ProgressBar implements DownloadProgress {
   }
 
   @Override
-  public synchronized void planned(HubRepo repo, String commit, int files, long totalBytes, long presentBytes) {
+  public synchronized void resolved(HubRepo repo, String commit) {
     label = repo.id();
+    out.println("pulling " + repo + " (commit " + abbreviate(commit) + ")");
+    out.flush();
+  }
+
+  @Override
+  public synchronized void planned(int files, long totalBytes, long presentBytes) {
     tally.plan(totalBytes, presentBytes);
-    line("pulling " + repo + " (commit " + abbreviate(commit) + "): " + files + " files, "
-        + Units.bytes(totalBytes) + (presentBytes > 0 ? ", " + Units.bytes(presentBytes) + " already here" : ""));
-    draw(true);
+    line(Tally.describePlan(files, totalBytes, presentBytes));
   }
 
   @Override
@@ -42,13 +46,17 @@ final class ProgressBar implements DownloadProgress {
   public void transferred(long bytes) {
     tally.add(bytes);
     synchronized (this) {
-      draw(false);
+      if (tally.total() > 0) {
+        draw(false);
+      }
     }
   }
 
   @Override
   public synchronized void fileDone(String path, long size) {
-    draw(true);
+    if (tally.total() > 0) {
+      draw(true);
+    }
   }
 
   @Override

@@ -24,11 +24,15 @@ final class ProgressLog implements DownloadProgress {
   }
 
   @Override
-  public synchronized void planned(HubRepo repo, String commit, int files, long totalBytes, long presentBytes) {
+  public synchronized void resolved(HubRepo repo, String commit) {
+    print("pulling " + repo + " (commit " + ProgressBar.abbreviate(commit) + ")");
+  }
+
+  @Override
+  public synchronized void planned(int files, long totalBytes, long presentBytes) {
     tally.plan(totalBytes, presentBytes);
     lastSummary = clock.getAsLong();
-    print("pulling " + repo + " (commit " + ProgressBar.abbreviate(commit) + "): " + files + " files, "
-        + Units.bytes(totalBytes) + (presentBytes > 0 ? ", " + Units.bytes(presentBytes) + " already here" : ""));
+    print(Tally.describePlan(files, totalBytes, presentBytes));
   }
 
   @Override

@@ -61,6 +61,15 @@ final class Tally {
     return s.toString();
   }
 
+  /** "12 files, 20.1 GB, 1.0 GB already here". */
+  static String describePlan(int files, long totalBytes, long presentBytes) {
+    String s = files + " files, " + Units.bytes(totalBytes);
+    if (presentBytes >= totalBytes) {
+      return s + ", all already here";
+    }
+    return presentBytes > 0 ? s + ", " + Units.bytes(presentBytes) + " already here" : s;
+  }
+
   synchronized int percent() {
     return total <= 0 ? 0 : (int) Math.min(100, done * 100 / total);
   }

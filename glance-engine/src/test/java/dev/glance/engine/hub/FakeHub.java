@@ -38,14 +38,14 @@ import java.util.stream.Stream;
  * Faults are injected per file: a connection dropped after some bytes, a stall, corrupted bytes, a
  * CDN that ignores Range. Every request is logged for the tests to inspect.
  */
-final class FakeHub implements AutoCloseable {
+public final class FakeHub implements AutoCloseable {
 
   /** One request as the servers saw it. */
-  record Request(String server, String method, String path, String file, Optional<String> range,
+  public record Request(String server, String method, String path, String file, Optional<String> range,
       boolean authorized, long bytesSent) {}
 
   /** A repository: its commit, files (path to content) and which of them are LFS. */
-  record Repo(String commit, Map<String, byte[]> files, Set<String> lfs, Optional<String> gatedToken) {}
+  public record Repo(String commit, Map<String, byte[]> files, Set<String> lfs, Optional<String> gatedToken) {}
 
   private final HttpServer hub;
   private final HttpServer cdn;
@@ -62,7 +62,7 @@ final class FakeHub implements AutoCloseable {
   private volatile boolean ignoreRange;
   private volatile long stallMillis;
 
-  FakeHub() throws IOException {
+  public FakeHub() throws IOException {
     InetAddress loopback = InetAddress.getLoopbackAddress();
     hub = HttpServer.create(new InetSocketAddress(loopback, 0), 0);
     cdn = HttpServer.create(new InetSocketAddress(loopback, 0), 0);
@@ -74,16 +74,16 @@ final class FakeHub implements AutoCloseable {
     cdn.start();
   }
 
-  URI endpoint() {
+  public URI endpoint() {
     return URI.create("http://127.0.0.1:" + hub.getAddress().getPort());
   }
 
-  URI cdnBase() {
+  public URI cdnBase() {
     return URI.create("http://127.0.0.1:" + cdn.getAddress().getPort());
   }
 
-  /** Serves {@code dir}'s files (except expected.*) as repository {@code id} at {@code main}. */
-  static Map<String, byte[]> filesOf(Path dir) throws IOException {
+  /** The files of checkpoint directory {@code dir}, without the fixture's expected.* reference outputs. */
+  public static Map<String, byte[]> filesOf(Path dir) throws IOException {
     Map<String, byte[]> files = new LinkedHashMap<>();
     try (Stream<Path> list = Files.list(dir)) {
       for (Path p : list.sorted().toList()) {
@@ -96,7 +96,8 @@ final class FakeHub implements AutoCloseable {
     return files;
   }
 
-  void addRepo(String id, Map<String, byte[]> files, Optional<String> gatedToken) {
+  /** Serves {@code files} as repository {@code id}, branch main; gated when a token is given. */
+  public void addRepo(String id, Map<String, byte[]> files, Optional<String> gatedToken) {
     String commit = sha1Hex((id + files.keySet()).getBytes(StandardCharsets.UTF_8));
     Set<String> lfs = ConcurrentHashMap.newKeySet();
     for (String name : files.keySet()) {
@@ -108,52 +109,52 @@ final class FakeHub implements AutoCloseable {
     refs.computeIfAbsent(id, k -> new ConcurrentHashMap<>()).put("main", commit);
   }
 
-  Repo repo(String id) {
+  public Repo repo(String id) {
     return repos.get(id);
   }
 
   /** The next GET of {@code file} sends this many bytes, then the connection drops. */
-  void dropOnce(String file, long afterBytes) {
+  public void dropOnce(String file, long afterBytes) {
     dropAfter.put(file, afterBytes);
   }
 
   /** The next GET of {@code file} sends this many bytes, then sends nothing for {@code millis}. */
-  void stallOnce(String file, long afterBytes, long millis) {
+  public void stallOnce(String file, long afterBytes, long millis) {
     stallMillis = millis;
     stallAfter.put(file, afterBytes);
   }
 
   /** The next {@code times} GETs of {@code file} serve it with one byte changed. */
-  void corrupt(String file, int times) {
+  public void corrupt(String file, int times) {
     corruptions.put(file, new AtomicInteger(times));
   }
 
   /** {@code oldId} was renamed to {@code newId}: its URLs redirect (307, relative) to the new name. */
-  void rename(String oldId, String newId) {
+  public void rename(String oldId, String newId) {
     renamed.put(oldId, newId);
   }
 
   /** The next {@code times} repository-info requests fail with {@code status}. */
-  void failApi(int status, int times) {
+  public void failApi(int status, int times) {
     apiFailureStatus = status;
     apiFailures.set(times);
   }
 
   /** The CDN answers Range requests with the whole file (200), as some servers do. */
-  void ignoreRange(boolean value) {
+  public void ignoreRange(boolean value) {
     ignoreRange = value;
   }
 
-  synchronized List<Request> requests() {
+  public synchronized List<Request> requests() {
     return List.copyOf(log);
   }
 
-  synchronized void clearLog() {
+  public synchronized void clearLog() {
     log.clear();
   }
 
   /** Requests for repository file {@code file} (on either server). */
-  List<Request> requestsFor(String file) {
+  public List<Request> requestsFor(String file) {
     return requests().stream().filter(r -> r.file().equals(file)).toList();
   }
 
@@ -415,11 +416,11 @@ final class FakeHub implements AutoCloseable {
         + content.length + "\n").getBytes(StandardCharsets.US_ASCII);
   }
 
-  static String sha256Hex(byte[] b) {
+  public static String sha256Hex(byte[] b) {
     return hex("SHA-256", b, null);
   }
 
-  static String gitBlobId(byte[] b) {
+  public static String gitBlobId(byte[] b) {
     return hex("SHA-1", b, ("blob " + b.length + "\0").getBytes(StandardCharsets.US_ASCII));
   }
 

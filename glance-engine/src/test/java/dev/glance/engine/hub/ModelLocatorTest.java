@@ -68,6 +68,15 @@ class ModelLocatorTest {
   }
 
   @Test
+  void anUnknownRepositoryMayHaveBeenMeantAsADirectory() {
+    var e = assertThrows(GlanceException.Download.class, () -> locator(false).locate("models/glm"));
+    assertEquals(GlanceException.Download.Reason.NOT_FOUND, e.reason());
+    assertTrue(e.getMessage().startsWith("repository not found: models/glm on ")
+        && e.getMessage().endsWith("; nor is there a model directory " + Path.of("models/glm").toAbsolutePath()),
+        e.getMessage());
+  }
+
+  @Test
   void neitherADirectoryNorARepositoryIdIsAModelLoadError() {
     var e = assertThrows(GlanceException.ModelLoad.class, () -> locator(false).locate("no/such/dir"));
     assertEquals("no/such/dir: model directory not found (nor is it a Hugging Face repository id,"

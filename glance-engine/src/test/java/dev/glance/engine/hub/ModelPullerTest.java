@@ -130,7 +130,7 @@ class ModelPullerTest {
     assertEquals(Optional.of("bytes=500000-"), gets.get(1).range());
     assertEquals(size - 500_000, gets.get(1).bytesSent());
     assertArrayEquals(files.get(WEIGHTS), Files.readAllBytes(m.dir().resolve(WEIGHTS)));
-    assertEquals(1, progress.matching("retry " + WEIGHTS).size(), progress.events.toString());
+    assertEquals(1, progress.matching("retry " + WEIGHTS + ": connection dropped").size(), progress.events.toString());
   }
 
   @Test

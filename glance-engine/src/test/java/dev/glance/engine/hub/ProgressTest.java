@@ -26,14 +26,15 @@ class ProgressTest {
   @Test
   void theBarShowsBytesRateAndTimeLeftOnOneLine() {
     ProgressBar bar = new ProgressBar(out, clock::get);
-    bar.planned(REPO, COMMIT, 3, 20_000_000_000L, 0);
+    bar.resolved(REPO, COMMIT);
+    bar.planned(3, 20_000_000_000L, 0);
     for (int i = 0; i < 10; i++) {
       advance(1);
       bar.transferred(50_000_000); // 50 MB/s
     }
     String s = text.toString();
     String last = s.substring(s.lastIndexOf('\r') + 1);
-    assertTrue(s.startsWith("pulling zai-org/GLM-4.6V-Flash (commit 0123456789): 3 files, 20.0 GB\n"), s);
+    assertTrue(s.startsWith("pulling zai-org/GLM-4.6V-Flash (commit 0123456789)\n3 files, 20.0 GB\n"), s);
     assertEquals("zai-org/GLM-4.6V-Flash [........................] 500.0 MB / 20.0 GB    2%  50.0 MB/s  6m30s left",
         last.stripTrailing());
     assertTrue(!last.contains("\n"), "the bar stays on one line");
@@ -42,7 +43,8 @@ class ProgressTest {
   @Test
   void theBarRedrawsAtMostTenTimesASecond() {
     ProgressBar bar = new ProgressBar(out, clock::get);
-    bar.planned(REPO, COMMIT, 1, 1000, 0);
+    bar.resolved(REPO, COMMIT);
+    bar.planned(1, 1000, 0);
     int before = count(text.toString(), '\r');
     for (int i = 0; i < 100; i++) {
       bar.transferred(1); // all at the same instant
@@ -56,7 +58,8 @@ class ProgressTest {
   @Test
   void messagesGoAboveTheBar() {
     ProgressBar bar = new ProgressBar(out, clock::get);
-    bar.planned(REPO, COMMIT, 1, 1000, 0);
+    bar.resolved(REPO, COMMIT);
+    bar.planned(1, 1000, 0);
     bar.retrying("model.safetensors", 1, Duration.ofSeconds(2), "connection reset");
     String s = text.toString();
     assertTrue(s.contains("\rmodel.safetensors: connection reset; retrying in 2s (try 2)\n"), s);
@@ -65,7 +68,8 @@ class ProgressTest {
   @Test
   void theLogPrintsPlainLinesAndASummaryEveryTenSeconds() {
     ProgressLog log = new ProgressLog(out, clock::get);
-    log.planned(REPO, COMMIT, 2, 2_000_000_000L, 500_000_000L);
+    log.resolved(REPO, COMMIT);
+    log.planned(2, 2_000_000_000L, 500_000_000L);
     log.fileStarted("model.safetensors", 1_500_000_000L);
     for (int i = 0; i < 12; i++) {
       advance(1);
@@ -75,7 +79,8 @@ class ProgressTest {
     log.finished(new PulledModel(REPO, COMMIT, Path.of("/c/snap"), List.of("a"), 2_000_000_000L, 120_000_000L,
         Duration.ofSeconds(12)));
     assertEquals("""
-        pulling zai-org/GLM-4.6V-Flash (commit 0123456789): 2 files, 2.0 GB, 500.0 MB already here
+        pulling zai-org/GLM-4.6V-Flash (commit 0123456789)
+        2 files, 2.0 GB, 500.0 MB already here
         fetching model.safetensors (1.5 GB)
         progress: 600.0 MB / 2.0 GB   30%  10.0 MB/s  2m20s left
         done model.safetensors

@@ -13,7 +13,12 @@ final class RecordingProgress implements DownloadProgress {
   volatile long plannedPresent = -1;
 
   @Override
-  public synchronized void planned(HubRepo repo, String commit, int files, long totalBytes, long presentBytes) {
+  public synchronized void resolved(HubRepo repo, String commit) {
+    events.add("resolved " + repo + " " + commit);
+  }
+
+  @Override
+  public synchronized void planned(int files, long totalBytes, long presentBytes) {
     plannedTotal = totalBytes;
     plannedPresent = presentBytes;
     events.add("planned " + files + " " + totalBytes + " " + presentBytes);

@@ -69,7 +69,7 @@ final class BlobFetcher {
       throw HfCacheLayout.storageFailure(e, blob.getParent());
     }
     try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock = acquire(lockChannel)) {
+        FileLock _ = acquire(lockChannel)) {
       if (Files.isRegularFile(blob)) {
         return new Fetched(blobId, size, 0); // another process finished it while we waited
       }
@@ -115,6 +115,10 @@ final class BlobFetcher {
           downloaded += Math.max(0, sink.position() - before);
           if (failure == null && size >= 0 && sink.position() < size) {
             failure = new IOException("the body ended after " + sink.position() + " of " + size + " bytes");
+          }
+          if (failure instanceof HubClient.RangeNotSatisfiable) {
+            Files.deleteIfExists(partial); // not a prefix of this file after all: start over
+            progress.transferred(-before);
           }
           if (failure != null) {
             failures = retryOrFail(path, failure, sink.position() > before ? 1 : failures + 1);

@@ -102,8 +102,8 @@ final class ChannelSink implements HttpResponse.BodySubscriber<Void> {
       for (ByteBuffer b : buffers) {
         int n = b.remaining();
         if (limit >= 0 && position + n > limit) {
-          throw new GlanceException.Download(Reason.PROTOCOL,
-              "the server sent more than the " + limit + " bytes the hub announced");
+          throw new GlanceException.Download(Reason.PROTOCOL, file.getFileName()
+              + ": the server sent more than the " + limit + " bytes the hub announced");
         }
         digest.update(b.duplicate());
         while (b.hasRemaining()) {

@@ -5,7 +5,6 @@ import dev.glance.engine.GlanceException;
 import dev.glance.engine.GlanceException.Download.Reason;
 import dev.glance.engine.io.Json;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -76,25 +75,18 @@ public final class HubClient implements AutoCloseable {
     int hops = 0;
     while (true) {
       try {
-        HttpResponse<InputStream> r = http.send(request(uri, "GET").build(),
-            HttpResponse.BodyHandlers.ofInputStream());
-        try (InputStream body = r.body()) {
-          Optional<URI> next = r.headers().firstValue("location").map(uri::resolve);
-          if (r.statusCode() >= 300 && r.statusCode() < 400 && next.isPresent()
-              && sameOrigin(next.get(), settings.endpoint()) && hops++ < MAX_REDIRECTS) {
-            uri = next.get(); // a renamed repository
-            continue;
-          }
-          if (r.statusCode() != 200) {
-            throw failure(r.statusCode(), r.headers(), repo, null, uri);
-          }
-          byte[] bytes = body.readNBytes(MAX_JSON_BYTES + 1);
-          if (bytes.length > MAX_JSON_BYTES) {
-            throw new GlanceException.Download(Reason.PROTOCOL, uri + ": repository info is over "
-                + (MAX_JSON_BYTES >> 20) + " MB");
-          }
-          return parseRepoInfo(bytes, repo, uri);
+        HttpResponse<byte[]> r = send(request(uri, "GET").build());
+        URI base = uri;
+        Optional<URI> next = r.headers().firstValue("location").map(l -> resolve(base, l));
+        if (r.statusCode() >= 300 && r.statusCode() < 400 && next.isPresent()
+            && sameOrigin(next.get(), settings.endpoint()) && hops++ < MAX_REDIRECTS) {
+          uri = next.get(); // a renamed repository
+          continue;
         }
+        if (r.statusCode() != 200) {
+          throw failure(r.statusCode(), r.headers(), repo, null, uri);
+        }
+        return parseRepoInfo(r.body(), repo, uri);
       } catch (IOException e) {
         failures++;
         if (isConnectFailure(e) || failures >= settings.retry().attempts()) {
@@ -102,6 +94,36 @@ public final class HubClient implements AutoCloseable {
         }
         Thread.sleep(backoff(e, failures).toMillis());
       }
+    }
+  }
+
+  /**
+   * A small JSON answer, read whole within a deadline (the request timeout covers only the wait
+   * for headers) and refused when it announces more than {@link #MAX_JSON_BYTES}.
+   */
+  private HttpResponse<byte[]> send(HttpRequest request) throws IOException, InterruptedException {
+    CompletableFuture<HttpResponse<byte[]>> f = http.sendAsync(request, info -> {
+      long declared = info.headers().firstValueAsLong("content-length").orElse(0);
+      return declared > MAX_JSON_BYTES
+          ? HttpResponse.BodySubscribers.replacing(new byte[0])
+          : HttpResponse.BodySubscribers.ofByteArray();
+    });
+    try {
+      HttpResponse<byte[]> r = f.get(settings.metadataTimeout().toMillis() * 3, TimeUnit.MILLISECONDS);
+      if (r.statusCode() == 200 && r.headers().firstValueAsLong("content-length").orElse(0) > MAX_JSON_BYTES) {
+        throw new GlanceException.Download(Reason.PROTOCOL, request.uri() + ": repository info is over "
+            + (MAX_JSON_BYTES >> 20) + " MB");
+      }
+      return r;
+    } catch (TimeoutException e) {
+      f.cancel(true);
+      throw new IOException("no complete answer from " + request.uri().getHost() + " within "
+          + settings.metadataTimeout().multipliedBy(3).toSeconds() + " s", e);
+    } catch (InterruptedException e) {
+      f.cancel(true);
+      throw e;
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
     }
   }
 
@@ -120,8 +142,8 @@ public final class HubClient implements AutoCloseable {
       HttpHeaders h = r.headers();
       Optional<String> location = h.firstValue("location");
       if (status >= 300 && status < 400 && location.isPresent()) {
-        URI next = uri.resolve(location.get());
-        if (!URI.create(location.get()).isAbsolute()) {
+        URI next = resolve(uri, location.get());
+        if (!location.get().contains("://")) {
           uri = next; // a renamed repository: the hub points at its new name on the same host
           continue;
         }
@@ -159,7 +181,9 @@ public final class HubClient implements AutoCloseable {
           return sink;
         }
         if (info.statusCode() == 200) {
-          sink.restartFromZero(offset);
+          if (offset > 0) {
+            sink.restartFromZero(offset); // the server ignored Range
+          }
           return sink;
         }
         return HttpResponse.BodySubscribers.discarding();
@@ -175,8 +199,11 @@ public final class HubClient implements AutoCloseable {
       }
       Optional<String> next = head.headers.firstValue("location");
       if (status >= 300 && status < 400 && next.isPresent()) {
-        uri = uri.resolve(next.get());
+        uri = resolve(uri, next.get());
         continue;
+      }
+      if (status == 416) {
+        throw new RangeNotSatisfiable(uri, offset);
       }
       throw failure(status, head.headers, repo, path, uri);
     }
@@ -398,6 +425,14 @@ public final class HubClient implements AutoCloseable {
     return URI.create(settings.endpoint() + "/" + repo.id() + "/resolve/" + encode(commit) + p);
   }
 
+  private static URI resolve(URI base, String location) {
+    try {
+      return base.resolve(location);
+    } catch (IllegalArgumentException e) {
+      throw new GlanceException.Download(Reason.PROTOCOL, stripQuery(base) + " redirected to a malformed URL", e);
+    }
+  }
+
   /** Same scheme, host and port: only then may the request carry the token. */
   static boolean sameOrigin(URI a, URI b) {
     return a.getScheme() != null && a.getScheme().equalsIgnoreCase(b.getScheme())
@@ -462,6 +497,15 @@ public final class HubClient implements AutoCloseable {
   private static final class ResponseHead {
     volatile int status;
     volatile HttpHeaders headers;
+  }
+
+  /** 416: the partial file is longer than what the server has; it must be started over. */
+  static final class RangeNotSatisfiable extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    RangeNotSatisfiable(URI uri, long offset) {
+      super("the server has no bytes from " + offset + " on (" + stripQuery(uri) + ")");
+    }
   }
 
   /** A 5xx or 429 answer: the caller waits (Retry-After if given) and tries again. */

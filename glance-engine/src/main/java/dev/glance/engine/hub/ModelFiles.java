@@ -6,10 +6,8 @@ import dev.glance.engine.io.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -35,8 +33,8 @@ final class ModelFiles {
       throw new GlanceException.ModelLoad(indexFile + ": no weight_map");
     }
     Set<String> shards = new LinkedHashSet<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
-      shards.add(it.next().getValue().asText());
+    for (JsonNode shard : map) { // an object node iterates its values
+      shards.add(shard.asText());
     }
     return new ArrayList<>(shards);
   }

@@ -374,8 +374,16 @@ public final class FakeHub implements AutoCloseable {
       sleep(stallMillis);
       throw new IOException("stalled on purpose");
     }
-    out.write(body);
-    log(ex, server, file, body.length);
+    long sent = 0;
+    try {
+      for (int off = 0; off < body.length; off += 65536) {
+        int n = Math.min(65536, body.length - off);
+        out.write(body, off, n);
+        sent += n;
+      }
+    } finally {
+      log(ex, server, file, sent); // also when the client went away mid-body
+    }
   }
 
   private String commitFor(String id, String rev) {

@@ -53,6 +53,10 @@ public final class FakeHub implements AutoCloseable {
   private final Map<String, Repo> repos = new ConcurrentHashMap<>();
   private final Map<String, Map<String, String>> refs = new ConcurrentHashMap<>();
   private final List<Request> log = new ArrayList<>();
+  private final List<String> arrivals = new ArrayList<>();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  /** Set by a handler that stalls on purpose: it stops counting as in flight before it sleeps. */
+  private final ThreadLocal<Boolean> released = ThreadLocal.withInitial(() -> false);
   private final Map<String, Long> dropAfter = new ConcurrentHashMap<>();
   private final Map<String, Long> stallAfter = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> corruptions = new ConcurrentHashMap<>();
@@ -145,12 +149,37 @@ public final class FakeHub implements AutoCloseable {
     ignoreRange = value;
   }
 
-  public synchronized List<Request> requests() {
-    return List.copyOf(log);
+  /**
+   * Every answered request, in order. Waits (up to 5 s) for answers still being written: a server
+   * thread logs after its last write, which the client may have read already.
+   */
+  public List<Request> requests() {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      sleep(5);
+    }
+    synchronized (this) {
+      return List.copyOf(log);
+    }
   }
 
   public synchronized void clearLog() {
     log.clear();
+    arrivals.clear();
+  }
+
+  /**
+   * "METHOD path" of every request as it arrived, before any answer: unlike {@link #requests()}
+   * (logged when the answer is done) it is complete the moment the client has sent.
+   */
+  public synchronized List<String> arrivals() {
+    return List.copyOf(arrivals);
+  }
+
+  private synchronized void arrived(HttpExchange ex) {
+    inFlight.incrementAndGet();
+    released.set(false);
+    arrivals.add(ex.getRequestMethod() + " " + URLDecoder.decode(ex.getRequestURI().getRawPath(), StandardCharsets.UTF_8));
   }
 
   /** Requests for repository file {@code file} (on either server). */
@@ -163,6 +192,17 @@ public final class FakeHub implements AutoCloseable {
   }
 
   private void hub(HttpExchange ex) throws IOException {
+    arrived(ex);
+    try {
+      answerHub(ex);
+    } finally {
+      if (!released.get()) {
+        inFlight.decrementAndGet();
+      }
+    }
+  }
+
+  private void answerHub(HttpExchange ex) throws IOException {
     try (ex) {
       String path = URLDecoder.decode(ex.getRequestURI().getRawPath(), StandardCharsets.UTF_8);
       if (path.startsWith("/api/models/")) {
@@ -301,6 +341,17 @@ public final class FakeHub implements AutoCloseable {
   }
 
   private void cdn(HttpExchange ex) throws IOException {
+    arrived(ex);
+    try {
+      answerCdn(ex);
+    } finally {
+      if (!released.get()) {
+        inFlight.decrementAndGet();
+      }
+    }
+  }
+
+  private void answerCdn(HttpExchange ex) throws IOException {
     try (ex) {
       String path = ex.getRequestURI().getPath(); // /repos/{org}/{name}/{sha}
       String[] p = path.substring(1).split("/");
@@ -371,6 +422,8 @@ public final class FakeHub implements AutoCloseable {
       out.write(body, 0, stall.intValue());
       out.flush();
       log(ex, server, file, stall);
+      released.set(true);
+      inFlight.decrementAndGet();
       sleep(stallMillis);
       throw new IOException("stalled on purpose");
     }

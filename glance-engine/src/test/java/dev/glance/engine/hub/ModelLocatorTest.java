@@ -43,7 +43,7 @@ class ModelLocatorTest {
   @Test
   void aDirectoryIsUsedAsItIs() {
     assertEquals(Fixture.DIR, locator(false).locate(Fixture.DIR.toString()));
-    assertEquals(List.of(), hub.requests());
+    assertEquals(List.of(), hub.arrivals());
   }
 
   @Test
@@ -57,14 +57,14 @@ class ModelLocatorTest {
     assertEquals(first, locator(true).locate(ID));
     String commit = hub.repo(ID).commit();
     assertEquals(first, locator(true).locate(ID + "@" + commit));
-    assertEquals(List.of(), hub.requests(), "a complete cached snapshot needs no network");
+    assertEquals(List.of(), hub.arrivals(), "a complete cached snapshot needs no network");
   }
 
   @Test
   void offlineAndUncachedIsAClearError() {
     var e = assertThrows(GlanceException.Download.class, () -> locator(true).locate(ID));
     assertEquals(GlanceException.Download.Reason.OFFLINE, e.reason());
-    assertEquals(List.of(), hub.requests());
+    assertEquals(List.of(), hub.arrivals());
   }
 
   @Test

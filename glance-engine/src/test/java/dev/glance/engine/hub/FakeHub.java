@@ -261,7 +261,7 @@ public final class FakeHub implements AutoCloseable {
         s.put("blobId", gitBlobId(pointer));
         s.put("size", e.getValue().length);
         ObjectNode lfs = s.putObject("lfs");
-        lfs.put("sha256", sha256Hex(e.getValue()));
+        lfs.put("sha256", sha(e.getValue()));
         lfs.put("size", e.getValue().length);
         lfs.put("pointerSize", pointer.length);
       } else {
@@ -327,7 +327,7 @@ public final class FakeHub implements AutoCloseable {
     var h = ex.getResponseHeaders();
     h.set("X-Repo-Commit", commit);
     if (repo.lfs().contains(file)) {
-      String sha = sha256Hex(content);
+      String sha = sha(content);
       h.set("ETag", "\"" + gitBlobId(pointer(content)) + "\"");
       h.set("X-Linked-Etag", "\"" + sha + "\"");
       h.set("X-Linked-Size", Long.toString(content.length));
@@ -359,7 +359,7 @@ public final class FakeHub implements AutoCloseable {
       String file = null;
       if (repo != null) {
         for (var e : repo.files().entrySet()) {
-          if (repo.lfs().contains(e.getKey()) && sha256Hex(e.getValue()).equals(p[3])) {
+          if (repo.lfs().contains(e.getKey()) && sha(e.getValue()).equals(p[3])) {
             file = e.getKey();
           }
         }
@@ -472,8 +472,15 @@ public final class FakeHub implements AutoCloseable {
     ex.getResponseBody().write(body);
   }
 
-  private static byte[] pointer(byte[] content) {
-    return ("version https://git-lfs.github.com/spec/v1\noid sha256:" + sha256Hex(content) + "\nsize "
+  /** Hashes of served contents, computed once: a gigabyte file is hashed on every request otherwise. */
+  private final Map<byte[], String> memo = new ConcurrentHashMap<>(); // identity keys
+
+  private String sha(byte[] content) {
+    return memo.computeIfAbsent(content, FakeHub::sha256Hex);
+  }
+
+  private byte[] pointer(byte[] content) {
+    return ("version https://git-lfs.github.com/spec/v1\noid sha256:" + sha(content) + "\nsize "
         + content.length + "\n").getBytes(StandardCharsets.US_ASCII);
   }
 

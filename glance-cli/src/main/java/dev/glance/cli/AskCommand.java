@@ -32,9 +32,11 @@ import picocli.CommandLine.Parameters;
 final class AskCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR",
-      description = "checkpoint directory (Hugging Face layout)")
-  Path model;
+  @CommandLine.ParentCommand Main main;
+
+  @Option(names = "--model", required = true, paramLabel = "DIR|ORG/NAME[@REV]",
+      description = "checkpoint directory (Hugging Face layout), or a Hugging Face repository, pulled on first use")
+  String model;
 
   @Option(names = "--image", paramLabel = "FILE", description = "an image; repeatable")
   List<Path> images = new ArrayList<>();
@@ -91,8 +93,9 @@ final class AskCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    Path dir = main.modelLocator(err).locate(model);
     try (CpuBackend backend = threads == null ? new CpuBackend() : new CpuBackend(threads);
-        Engine engine = Engine.load(model, backend, EngineOptions.defaults())) {
+        Engine engine = Engine.load(dir, backend, EngineOptions.defaults())) {
       GenerationRequest request = request(engine.generationConfig());
       GenerationResult result = engine.generate(request, piece -> {
         if (json) {

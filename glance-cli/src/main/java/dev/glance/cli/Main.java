@@ -1,7 +1,12 @@
 package dev.glance.cli;
 
 import dev.glance.engine.GlanceException;
+import dev.glance.engine.hub.DownloadProgress;
+import dev.glance.engine.hub.HubSettings;
+import dev.glance.engine.hub.ModelLocator;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -14,16 +19,45 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "glance 0.1.0",
     description = "Self-hosted vision-language inference for GLM-4.6V-Flash checkpoints.",
-    subcommands = {AskCommand.class, KeysCommand.class, UsageCommand.class, LoadtestCommand.class})
+    subcommands = {AskCommand.class, PullCommand.class, KeysCommand.class, UsageCommand.class,
+        LoadtestCommand.class})
 public final class Main implements Runnable {
-  /** Exit codes: 2 bad usage or input, 3 model load failure, 4 unsupported checkpoint, 5 state storage, 70 bug. */
+  /**
+   * Exit codes: 2 bad usage or input, 3 model load failure, 4 unsupported checkpoint, 5 model
+   * download failure, 6 state storage (keys, usage database), 70 bug.
+   */
   static final int EXIT_BAD_INPUT = 2;
   static final int EXIT_MODEL = 3;
   static final int EXIT_UNSUPPORTED = 4;
-  static final int EXIT_STORAGE = 5;
+  static final int EXIT_DOWNLOAD = 5;
+  static final int EXIT_STORAGE = 6;
   static final int EXIT_INTERNAL = 70;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  private final Map<String, String> env;
+  private final boolean terminal;
+
+  Main(Map<String, String> env, boolean terminal) {
+    this.env = Map.copyOf(env);
+    this.terminal = terminal;
+  }
+
+  /** Hub endpoint, token, cache and offline mode from the environment, as huggingface_hub reads them. */
+  HubSettings hubSettings() {
+    String home = env.getOrDefault("HOME", System.getProperty("user.home"));
+    return HubSettings.fromEnvironment(env, Path.of(home));
+  }
+
+  /** Download progress on {@code err}: a bar on a terminal, log lines otherwise. */
+  DownloadProgress progress(PrintWriter err) {
+    return DownloadProgress.forStream(err, terminal);
+  }
+
+  /** Resolves every command's --model (a directory, or ORG/NAME[@REV] pulled on first use). */
+  ModelLocator modelLocator(PrintWriter err) {
+    return new ModelLocator(hubSettings(), progress(err));
+  }
 
   @Override
   public void run() {
@@ -31,12 +65,22 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    var console = System.console();
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true), System.getenv(),
+        console != null && console.isTerminal()));
   }
 
   /** Runs the CLI with the given streams; returns the exit code (used by tests, in-process). */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    CommandLine cli = new CommandLine(new Main());
+    return run(args, out, err, System.getenv(), false);
+  }
+
+  /**
+   * Runs the CLI with the given streams and environment variables (tests pass their own, e.g. a
+   * local hub's HF_ENDPOINT); {@code terminal} picks a progress bar over log lines.
+   */
+  public static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env, boolean terminal) {
+    CommandLine cli = new CommandLine(new Main(env, terminal));
     cli.setOut(out);
     cli.setErr(err);
     cli.setExecutionExceptionHandler((ex, line, parsed) -> {
@@ -67,6 +111,10 @@ public final class Main implements Runnable {
       }
       case GlanceException.Storage e -> {
         code = EXIT_STORAGE;
+        message = e.getMessage();
+      }
+      case GlanceException.Download e -> {
+        code = EXIT_DOWNLOAD;
         message = e.getMessage();
       }
       case GlanceException e -> {

@@ -7,7 +7,7 @@ package dev.glance.engine;
  */
 public abstract sealed class GlanceException extends RuntimeException
     permits GlanceException.ModelLoad, GlanceException.BadImage, GlanceException.BadRequest,
-        GlanceException.Unsupported, GlanceException.Storage {
+        GlanceException.Unsupported, GlanceException.Storage, GlanceException.Download {
 
   protected GlanceException(String message, Throwable cause) {
     super(message, cause);
@@ -53,6 +53,49 @@ public abstract sealed class GlanceException extends RuntimeException
   public static final class Storage extends GlanceException {
     public Storage(String message, Throwable cause) {
       super(message, cause);
+    }
+  }
+
+  /**
+   * A model could not be fetched from the Hugging Face Hub (or a mirror) or stored in the local
+   * cache: the repository is unknown or gated, the hub cannot be reached, the disk is full, a file
+   * kept failing verification, or the model is not cached while offline. {@link #reason()} says
+   * which, so callers can react without parsing the message.
+   */
+  public static final class Download extends GlanceException {
+    /** What went wrong, one value per thing a person would do differently. */
+    public enum Reason {
+      /** The repository, revision or a needed file does not exist (or is private). */
+      NOT_FOUND,
+      /** The repository is gated or private and the token is missing or lacks access. */
+      GATED,
+      /** The hub or its file host could not be reached, or kept failing. */
+      UNREACHABLE,
+      /** Offline mode is on and the model is not (completely) in the cache. */
+      OFFLINE,
+      /** Not enough free space in the cache. */
+      DISK_FULL,
+      /** The cache cannot be written for another reason (permissions, a read-only disk). */
+      CACHE,
+      /** A downloaded file did not match the hub's checksum, again after a fresh download. */
+      CORRUPT,
+      /** The hub answered something this client does not understand. */
+      PROTOCOL
+    }
+
+    private final Reason reason;
+
+    public Download(Reason reason, String message) {
+      this(reason, message, null);
+    }
+
+    public Download(Reason reason, String message, Throwable cause) {
+      super(message, cause);
+      this.reason = reason;
+    }
+
+    public Reason reason() {
+      return reason;
     }
   }
 }

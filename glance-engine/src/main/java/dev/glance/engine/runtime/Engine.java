@@ -135,6 +135,11 @@ public final class Engine implements AutoCloseable {
     return context;
   }
 
+  /** The checkpoint's image processor (its min/max pixels bound what a request may ask for). */
+  public ImageProcessor imageProcessor() {
+    return processor;
+  }
+
   /** Runs one request to completion, streaming pieces of text to {@code sink} as they come. */
   public GenerationResult generate(GenerationRequest request, TokenSink sink) {
     return generate(request, sink, () -> false);
@@ -146,15 +151,17 @@ public final class Engine implements AutoCloseable {
    */
   public GenerationResult generate(GenerationRequest request, TokenSink sink, BooleanSupplier cancelled) {
     long t0 = System.nanoTime();
+    ImageProcessor imageProcessor = processorFor(request);
     List<RgbImage> images = new ArrayList<>();
     List<ImageGrid> grids = new ArrayList<>();
     for (ImageInput in : request.images()) {
       RgbImage img = switch (in) {
         case ImageInput.FromFile f -> decoder.decode(f.path());
         case ImageInput.FromBytes b -> decoder.decode(b.data(), b.source());
+        case ImageInput.Decoded d -> d.image();
       };
       images.add(img);
-      grids.add(processor.grid(img.width(), img.height()));
+      grids.add(imageProcessor.grid(img.width(), img.height()));
     }
     Map<String, Object> kwargs = new HashMap<>();
     request.enableThinking().ifPresent(v -> kwargs.put("enable_thinking", v));
@@ -165,13 +172,18 @@ public final class Engine implements AutoCloseable {
       throw new GlanceException.BadRequest("prompt of " + ids.length + " tokens does not fit the context of "
           + context + " tokens");
     }
+    if (request.strictContext() && (long) ids.length + maxTokens > context) {
+      throw new GlanceException.BadRequest("the prompt is " + ids.length + " tokens and max_tokens is "
+          + maxTokens + ", together more than the context of " + context
+          + " tokens; lower max_tokens to at most " + (context - ids.length) + " or shorten the prompt");
+    }
     List<RgbImage> ordered = new ArrayList<>();
     List<ImageGrid> orderedGrids = new ArrayList<>();
     for (int index : prompt.imageOrder()) {
       ordered.add(images.get(index));
       orderedGrids.add(grids.get(index));
     }
-    PixelValues pixels = ordered.isEmpty() ? null : processor.process(ordered);
+    PixelValues pixels = ordered.isEmpty() ? null : imageProcessor.process(ordered);
     long t1 = System.nanoTime();
 
     Tensor imageEmbeds = pixels == null ? null : model.encodeImages(pixels.values(), orderedGrids);
@@ -195,10 +207,30 @@ public final class Engine implements AutoCloseable {
     float[] logits = seq.logits();
     StringBuilder full = new StringBuilder();
     FinishReason finish;
+    int nonFiniteSteps = 0;
+    int vocab = model.config().text().vocabSize();
     while (true) {
       if (cancelled.getAsBoolean()) {
         finish = stop.abort(FinishReason.CANCELLED).finish().orElseThrow();
         break;
+      }
+      // One pass over the logits per token, negligible next to the forward pass, so that a
+      // numerical fault is reported as such rather than as odd text.
+      int nans = 0;
+      int infinities = 0;
+      for (int i = 0; i < vocab; i++) {
+        float v = logits[i];
+        if (v != v) {
+          nans++;
+        } else if (Float.isInfinite(v)) {
+          infinities++;
+        }
+      }
+      if (nans > 0) {
+        throw new NonFiniteLogitsException(count, nans);
+      }
+      if (infinities > 0) {
+        nonFiniteSteps++;
       }
       int token = sampler.next(logits, contextIds, length);
       contextIds[length++] = token;
@@ -220,7 +252,20 @@ public final class Engine implements AutoCloseable {
     long t4 = System.nanoTime();
     Timings timings = new Timings(ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(t4 - t3));
     return new GenerationResult(full.toString(), split.reasoning(), split.answer(), Arrays.copyOf(generated, count), ids.length,
-        prompt.imageTokenCount(), finish, timings);
+        prompt.imageTokenCount(), finish, timings, nonFiniteSteps);
+  }
+
+  private ImageProcessor processorFor(GenerationRequest request) {
+    if (request.maxPixels().isEmpty()) {
+      return processor;
+    }
+    long max = request.maxPixels().getAsLong();
+    long min = processor.config().minPixels();
+    if (max < min) {
+      throw new GlanceException.BadRequest("max_pixels must be at least " + min
+          + " (the checkpoint's min_pixels), got " + max);
+    }
+    return processor.withMaxPixels(max);
   }
 
   private static void emit(List<Piece> pieces, TokenSink sink) {

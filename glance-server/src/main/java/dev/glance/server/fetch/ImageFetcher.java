@@ -128,7 +128,8 @@ public final class ImageFetcher implements AutoCloseable {
         return timedOut(original);
       }
       String m = String.valueOf(t.getMessage());
-      if (t instanceof IllegalArgumentException && m.contains("capacity exceeded")) {
+      // Jetty's buffering listener reports an over-long body so ("Buffering capacity N exceeded").
+      if (t instanceof IllegalArgumentException && m.contains("capacity") && m.contains("exceeded")) {
         return new FetchException("the image at " + shown(original) + " is larger than " + maxBytes
             + " bytes (--max-image-bytes)", true);
       }

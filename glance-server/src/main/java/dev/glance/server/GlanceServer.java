@@ -31,7 +31,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.server.NetworkConnector;
+import org.eclipse.jetty.server.Request;
 
 /**
  * The HTTP service: Javalin on Jetty with virtual threads, serving {@code /infer}, the
@@ -84,7 +86,10 @@ public final class GlanceServer implements AutoCloseable {
       c.http.compressionStrategy = CompressionStrategy.NONE;
       c.requestLogger.http((ctx, ms) -> finished(ctx));
       c.routes.before(ctx -> {
+        // Counted until Jetty has written the whole response, which is after the handler returns.
         inFlight.incrementAndGet();
+        Request.addCompletionListener(ServletContextRequest.getServletContextRequest(ctx.req()),
+            failure -> inFlight.decrementAndGet());
         ctx.attribute(TRACE, new RequestTrace(ctx.method().name(), "other", ctx.ip()));
       });
       c.routes.post(InferRoute.PATH, api(InferRoute.PATH, (ctx, t) -> infer.handle(ctx, t)));
@@ -148,12 +153,15 @@ public final class GlanceServer implements AutoCloseable {
         nc.close();
       }
     }
+    long graceEnd = System.nanoTime() + config.shutdownGrace().toNanos();
     ServedModel served = model.get();
     if (served != null) {
       served.service().shutdown(config.shutdownGrace());
     }
-    // Let the handlers of cancelled requests write their last bytes.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    // The engine is done; handlers may still be writing what it produced (a stream lags behind the
+    // engine) or the error of a cancelled request: give them the rest of the grace, and a little
+    // more for the cancelled ones.
+    long deadline = Math.max(graceEnd, System.nanoTime()) + TimeUnit.SECONDS.toNanos(2);
     while (inFlight.get() > 0 && System.nanoTime() < deadline) {
       try {
         Thread.sleep(20);
@@ -280,7 +288,6 @@ public final class GlanceServer implements AutoCloseable {
   }
 
   private void finished(Context ctx) {
-    inFlight.decrementAndGet();
     RequestTrace trace = ctx.attribute(TRACE);
     if (trace == null) {
       return;

@@ -29,7 +29,8 @@ function setImage(file) {
     $('preview').src = imageUrl;
     $('preview').hidden = false;
     $('drop-hint').hidden = true;
-    $('image-info').textContent = (file.name || 'pasted image') + ' · ' + Math.round(file.size / 1024) + ' KiB';
+    const size = file.size < 1024 ? file.size + ' bytes' : Math.round(file.size / 1024) + ' KiB';
+    $('image-info').textContent = (file.name || 'pasted image') + ' · ' + size;
     $('preview').onload = () => {
       $('image-info').textContent += ' · ' + $('preview').naturalWidth + '×' + $('preview').naturalHeight;
     };

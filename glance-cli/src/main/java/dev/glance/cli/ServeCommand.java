@@ -158,10 +158,19 @@ final class ServeCommand implements Callable<Integer> {
     Thread hook = new Thread(server::shutdown, "glance-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     CpuBackend backend = threads == null ? new CpuBackend() : new CpuBackend(threads);
-    Engine engine;
     try {
-      engine = Engine.load(model, backend, new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), context));
-      server.serve(ServedModel.of(engine, new EngineWorker(engine::generate, config.queueSize()), config));
+      Engine engine = Engine.load(model, backend,
+          new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), context));
+      EngineWorker worker = new EngineWorker(engine::generate, config.queueSize());
+      ServedModel served;
+      try {
+        served = ServedModel.of(engine, worker, config);
+      } catch (IllegalArgumentException e) {
+        worker.shutdown(Duration.ZERO);
+        engine.close();
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+      server.serve(served);
     } catch (RuntimeException e) {
       Runtime.getRuntime().removeShutdownHook(hook);
       server.shutdown();

@@ -37,6 +37,7 @@ public final class InferenceRunner {
 
   /** After a cancelled job, how long to wait for the engine to acknowledge it at its next step. */
   private static final long CANCEL_WAIT_NANOS = TimeUnit.MINUTES.toNanos(5);
+  private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   private final ImageLoader images;
   private final ClientWatch watch;
@@ -75,20 +76,30 @@ public final class InferenceRunner {
 
   private GenerationResult follow(Job job, RequestTrace trace, Output output) throws InterruptedException {
     long deadline = trace.startNanos() + timeout.toNanos();
+    long cancelDeadline = Long.MAX_VALUE;
+    boolean started = false;
     boolean writable = true;
     while (true) {
-      long wait = job.isCancelRequested() ? CANCEL_WAIT_NANOS : deadline - System.nanoTime();
-      Optional<JobEvent> next = job.next(wait);
-      if (next.isEmpty()) {
-        if (job.isCancelRequested()) {
-          // The engine is still in a long prefill; answer now, it drops the job at its next step.
+      if (job.isCancelRequested()) {
+        // Not started yet: answer now, the worker drops the job when it comes to it. Running: the
+        // engine stops at its next decode step, normally at once; a long prefill gets a bound.
+        if (!started || System.nanoTime() > cancelDeadline) {
           throw cancelled(job.cancelReason().orElseThrow(), trace);
         }
+        cancelDeadline = Math.min(cancelDeadline, System.nanoTime() + CANCEL_WAIT_NANOS);
+      } else if (System.nanoTime() >= deadline) {
         job.cancel(CancelReason.TIMEOUT);
+        continue;
+      }
+      // Short waits, so that a cancellation from the client watch is seen while nothing happens.
+      long wait = job.isCancelRequested() ? POLL_NANOS : Math.min(POLL_NANOS, deadline - System.nanoTime());
+      Optional<JobEvent> next = job.next(wait);
+      if (next.isEmpty()) {
         continue;
       }
       switch (next.get()) {
         case JobEvent.Started s -> {
+          started = true;
           trace.queued(s.queueNanos());
           metrics.queued(s.queueNanos() / 1e9);
         }

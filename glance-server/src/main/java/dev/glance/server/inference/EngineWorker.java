@@ -126,7 +126,7 @@ public final class EngineWorker implements InferenceService {
   }
 
   private void run(Job job) {
-    if (job.isCancelled()) {
+    if (job.isCancelRequested()) {
       finish(job, new JobEvent.Dropped(job.cancelReason().orElseThrow()));
       return;
     }
@@ -136,7 +136,7 @@ public final class EngineWorker implements InferenceService {
     JobEvent end;
     try {
       GenerationResult result = generator.generate(job.request(),
-          piece -> job.post(new JobEvent.Output(piece)), job::isCancelled);
+          piece -> job.post(new JobEvent.Output(piece)), job::isCancelRequested);
       end = new JobEvent.Finished(result);
     } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
       // One request's failure, even running out of memory on a huge image, must not end the worker.

@@ -39,10 +39,6 @@ public final class Job {
     return Optional.ofNullable(cancelled.get());
   }
 
-  boolean isCancelled() {
-    return cancelled.get() != null;
-  }
-
   /** Whether anyone asked to cancel this job (it may still be running until its next step). */
   public boolean isCancelRequested() {
     return cancelled.get() != null;

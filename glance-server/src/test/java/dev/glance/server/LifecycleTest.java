@@ -166,6 +166,26 @@ class LifecycleTest {
   }
 
   @Test
+  void aQueuedRequestPastTheTimeoutIsAnsweredWithoutWaitingForItsTurn() throws Exception {
+    try (TestServer server = TestServer.start(with(4, Duration.ofMillis(700), Duration.ofSeconds(30)));
+        HttpClient client = HttpClient.newHttpClient()) {
+      List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+      long t0 = System.nanoTime();
+      for (int i = 0; i < 3; i++) {
+        calls.add(client.sendAsync(HttpRequest.newBuilder(URI.create(server.url("/v1/chat/completions")))
+            .POST(HttpRequest.BodyPublishers.ofString(longChat(server, false))).build(),
+            HttpResponse.BodyHandlers.ofString()));
+      }
+      for (CompletableFuture<HttpResponse<String>> call : calls) {
+        HttpResponse<String> r = call.get();
+        assertEquals(504, r.statusCode(), r.body());
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      assertTrue(seconds < 2.5, "three requests that each would run for seconds were answered after " + seconds + " s");
+    }
+  }
+
+  @Test
   void whileLoadingEverythingAnswers503ButMetrics() {
     ServerConfig config = TestServer.testConfig();
     GlanceServer server = GlanceServer.start(config, RequestLog.none());

@@ -30,6 +30,16 @@ public final class ImageProcessor {
     return config;
   }
 
+  /**
+   * A processor that resizes to at most {@code maxPixels} (counted as {@link SmartResize} counts
+   * them) instead of the configured ceiling; used for a request's own, lower {@code max_pixels}.
+   *
+   * @throws IllegalArgumentException if {@code maxPixels} is below the configured minimum
+   */
+  public ImageProcessor withMaxPixels(long maxPixels) {
+    return maxPixels == config.maxPixels() ? this : new ImageProcessor(config.withMaxPixels(maxPixels));
+  }
+
   /** The size an image of {@code width} x {@code height} is resized to before patching. */
   public SmartResize.Size targetSize(int width, int height) {
     if (!config.doResize()) {

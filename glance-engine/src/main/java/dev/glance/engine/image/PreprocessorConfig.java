@@ -81,6 +81,17 @@ public record PreprocessorConfig(
         true, true, true, true);
   }
 
+  /**
+   * The same settings with another pixel ceiling for resizing, e.g. a request's own
+   * {@code max_pixels}; it must not be below {@link #minPixels()}.
+   *
+   * @throws IllegalArgumentException if {@code newMaxPixels < minPixels()}
+   */
+  public PreprocessorConfig withMaxPixels(long newMaxPixels) {
+    return new PreprocessorConfig(patchSize, temporalPatchSize, mergeSize, minPixels, newMaxPixels,
+        imageMean, imageStd, rescaleFactor, doResize, doRescale, doNormalize, doConvertRgb);
+  }
+
   /** Side length target sizes are multiples of: patch_size * merge_size (28). */
   public int factor() {
     return patchSize * mergeSize;

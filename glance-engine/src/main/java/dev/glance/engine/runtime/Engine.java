@@ -55,7 +55,6 @@ public final class Engine implements AutoCloseable {
   private final StopTokenIds stopIds;
   private final int context;
   private final BoundedCache<ImageKey, float[]> visionCache;
-  private final String preprocessing;
 
   private Engine(Path dir, Glm4vModel model, Tokenizer tokenizer, ChatTemplate template,
       ImageProcessor processor, GenerationConfig generationConfig, EngineOptions options) {
@@ -71,7 +70,6 @@ public final class Engine implements AutoCloseable {
     int declared = c.text().maxPositions() > 0 ? c.text().maxPositions() : DEFAULT_CONTEXT;
     this.context = options.contextLimit() > 0 ? Math.min(options.contextLimit(), declared) : declared;
     this.visionCache = new BoundedCache<>(options.visionCacheBytes(), v -> 16L + 4L * v.length);
-    this.preprocessing = processor.config().toString();
   }
 
   /** Loads every part of the checkpoint in {@code dir}; fails naming the file that is wrong. */
@@ -141,6 +139,11 @@ public final class Engine implements AutoCloseable {
     return context;
   }
 
+  /** The checkpoint's image processor (its min/max pixels bound what a request may ask for). */
+  public ImageProcessor imageProcessor() {
+    return processor;
+  }
+
   /** Runs one request to completion, streaming pieces of text to {@code sink} as they come. */
   public GenerationResult generate(GenerationRequest request, TokenSink sink) {
     return generate(request, sink, () -> false);
@@ -152,15 +155,17 @@ public final class Engine implements AutoCloseable {
    */
   public GenerationResult generate(GenerationRequest request, TokenSink sink, BooleanSupplier cancelled) {
     long t0 = System.nanoTime();
+    ImageProcessor imageProcessor = processorFor(request);
     List<RgbImage> images = new ArrayList<>();
     List<ImageGrid> grids = new ArrayList<>();
     for (ImageInput in : request.images()) {
       RgbImage img = switch (in) {
         case ImageInput.FromFile f -> decoder.decode(f.path());
         case ImageInput.FromBytes b -> decoder.decode(b.data(), b.source());
+        case ImageInput.Decoded d -> d.image();
       };
       images.add(img);
-      grids.add(processor.grid(img.width(), img.height()));
+      grids.add(imageProcessor.grid(img.width(), img.height()));
     }
     Map<String, Object> kwargs = new HashMap<>();
     request.enableThinking().ifPresent(v -> kwargs.put("enable_thinking", v));
@@ -171,13 +176,18 @@ public final class Engine implements AutoCloseable {
       throw new GlanceException.BadRequest("prompt of " + ids.length + " tokens does not fit the context of "
           + context + " tokens");
     }
+    if (request.strictContext() && (long) ids.length + maxTokens > context) {
+      throw new GlanceException.BadRequest("the prompt is " + ids.length + " tokens and max_tokens is "
+          + maxTokens + ", together more than the context of " + context
+          + " tokens; lower max_tokens to at most " + (context - ids.length) + " or shorten the prompt");
+    }
     List<RgbImage> ordered = new ArrayList<>();
     List<ImageGrid> orderedGrids = new ArrayList<>();
     for (int index : prompt.imageOrder()) {
       ordered.add(images.get(index));
       orderedGrids.add(grids.get(index));
     }
-    VisionInputs vision = lookUpImages(ordered, orderedGrids);
+    VisionInputs vision = lookUpImages(ordered, orderedGrids, imageProcessor);
     long t1 = System.nanoTime();
 
     Tensor imageEmbeds = encodeMissing(vision);
@@ -201,10 +211,30 @@ public final class Engine implements AutoCloseable {
     float[] logits = seq.logits();
     StringBuilder full = new StringBuilder();
     FinishReason finish;
+    int nonFiniteSteps = 0;
+    int vocab = model.config().text().vocabSize();
     while (true) {
       if (cancelled.getAsBoolean()) {
         finish = stop.abort(FinishReason.CANCELLED).finish().orElseThrow();
         break;
+      }
+      // One pass over the logits per token, negligible next to the forward pass, so that a
+      // numerical fault is reported as such rather than as odd text.
+      int nans = 0;
+      int infinities = 0;
+      for (int i = 0; i < vocab; i++) {
+        float v = logits[i];
+        if (v != v) {
+          nans++;
+        } else if (Float.isInfinite(v)) {
+          infinities++;
+        }
+      }
+      if (nans > 0) {
+        throw new NonFiniteLogitsException(count, nans);
+      }
+      if (infinities > 0) {
+        nonFiniteSteps++;
       }
       int token = sampler.next(logits, contextIds, length);
       contextIds[length++] = token;
@@ -227,7 +257,7 @@ public final class Engine implements AutoCloseable {
     Timings timings = new Timings(ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(t4 - t3));
     return new GenerationResult(full.toString(), split.reasoning(), split.answer(), Arrays.copyOf(generated, count),
         ids.length, prompt.imageTokenCount(), finish, timings,
-        vision.keys().stream().map(ImageKey::pixelHash).toList(), vision.hits());
+        vision.keys().stream().map(ImageKey::pixelHash).toList(), vision.hits(), nonFiniteSteps);
   }
 
   /**
@@ -237,7 +267,8 @@ public final class Engine implements AutoCloseable {
   private record VisionInputs(List<ImageKey> keys, List<ImageGrid> grids, float[][] embeddings,
       List<Integer> missing, PixelValues pixels, int hits) {}
 
-  private VisionInputs lookUpImages(List<RgbImage> images, List<ImageGrid> grids) {
+  private VisionInputs lookUpImages(List<RgbImage> images, List<ImageGrid> grids, ImageProcessor imageProcessor) {
+    String preprocessing = imageProcessor.config().toString();
     List<ImageKey> keys = new ArrayList<>();
     float[][] found = new float[images.size()][];
     List<Integer> missing = new ArrayList<>();
@@ -255,7 +286,7 @@ public final class Engine implements AutoCloseable {
         toProcess.add(images.get(i));
       }
     }
-    PixelValues pixels = toProcess.isEmpty() ? null : processor.process(toProcess);
+    PixelValues pixels = toProcess.isEmpty() ? null : imageProcessor.process(toProcess);
     return new VisionInputs(keys, grids, found, missing, pixels, hits);
   }
 
@@ -299,6 +330,19 @@ public final class Engine implements AutoCloseable {
   /** The vision-embedding cache, for metrics. */
   public BoundedCache<ImageKey, float[]> visionCache() {
     return visionCache;
+  }
+
+  private ImageProcessor processorFor(GenerationRequest request) {
+    if (request.maxPixels().isEmpty()) {
+      return processor;
+    }
+    long max = request.maxPixels().getAsLong();
+    long min = processor.config().minPixels();
+    if (max < min) {
+      throw new GlanceException.BadRequest("max_pixels must be at least " + min
+          + " (the checkpoint's min_pixels), got " + max);
+    }
+    return processor.withMaxPixels(max);
   }
 
   private static void emit(List<Piece> pieces, TokenSink sink) {

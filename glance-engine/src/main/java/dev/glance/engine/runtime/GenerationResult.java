@@ -7,6 +7,9 @@ import dev.glance.engine.generate.FinishReason;
  * {@code <think>} kept, stop text removed); {@code reasoning} and {@code answer} split it at the
  * thinking tags. {@code imageHashes} identify the images (SHA-256 of decoded pixels) in prompt
  * order; {@code visionCacheHits} counts those whose embeddings came from the cache.
+ * {@code nonFiniteLogitSteps} counts decode steps whose logits held an infinity (a
+ * numerical problem worth a look even when the answer came out; NaN ends generation with {@link
+ * NonFiniteLogitsException}).
  */
 public record GenerationResult(
     String text,
@@ -18,7 +21,8 @@ public record GenerationResult(
     FinishReason finishReason,
     Timings timings,
     java.util.List<String> imageHashes,
-    int visionCacheHits) {
+    int visionCacheHits,
+    int nonFiniteLogitSteps) {
 
   public int completionTokens() {
     return tokenIds.length;

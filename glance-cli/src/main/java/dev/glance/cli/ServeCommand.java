@@ -1,0 +1,196 @@
+package dev.glance.cli;
+
+import dev.glance.engine.runtime.Engine;
+import dev.glance.engine.runtime.EngineOptions;
+import dev.glance.engine.tensor.cpu.CpuBackend;
+import dev.glance.server.GlanceServer;
+import dev.glance.server.ServedModel;
+import dev.glance.server.ServerConfig;
+import dev.glance.server.inference.EngineWorker;
+import dev.glance.server.log.RequestLog;
+import io.javalin.util.JavalinBindException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code glance serve}: the HTTP service. Wires the engine, its worker and the server: the server
+ * listens first (answering 503 while the checkpoint loads), then serves; SIGTERM or Ctrl+C drains
+ * it. Every flag has a {@code GLANCE_*} environment variable as its default.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Serve a checkpoint over HTTP: /infer, the OpenAI-compatible /v1 API, a web page at /,"
+        + " /metrics and /health.")
+final class ServeCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--model", paramLabel = "DIR", defaultValue = "${env:GLANCE_MODEL}",
+      description = "checkpoint directory (Hugging Face layout) [GLANCE_MODEL]")
+  Path model;
+
+  @Option(names = "--host", paramLabel = "ADDR", defaultValue = "${env:GLANCE_HOST:-127.0.0.1}",
+      description = "address to listen on (default ${DEFAULT-VALUE}: this machine only) [GLANCE_HOST]")
+  String host;
+
+  @Option(names = "--port", paramLabel = "N", defaultValue = "${env:GLANCE_PORT:-8080}",
+      description = "port to listen on, 0 = any free one (default ${DEFAULT-VALUE}) [GLANCE_PORT]")
+  int port;
+
+  @Option(names = "--served-model-name", paramLabel = "NAME", defaultValue = "${env:GLANCE_SERVED_MODEL_NAME:-}",
+      description = "the model name clients send (default: the directory's name) [GLANCE_SERVED_MODEL_NAME]")
+  String servedModelName;
+
+  @Option(names = "--max-body-bytes", paramLabel = "SIZE", converter = ByteSize.class,
+      defaultValue = "${env:GLANCE_MAX_BODY_BYTES:-20MiB}",
+      description = "larger request bodies are refused unread (default ${DEFAULT-VALUE}) [GLANCE_MAX_BODY_BYTES]")
+  long maxBodyBytes;
+
+  @Option(names = "--max-image-bytes", paramLabel = "SIZE", converter = ByteSize.class,
+      defaultValue = "${env:GLANCE_MAX_IMAGE_BYTES:-20MiB}",
+      description = "largest encoded image (default ${DEFAULT-VALUE}) [GLANCE_MAX_IMAGE_BYTES]")
+  long maxImageBytes;
+
+  @Option(names = "--max-image-pixels", paramLabel = "N", defaultValue = "${env:GLANCE_MAX_IMAGE_PIXELS:-50000000}",
+      description = "images declaring more pixels are refused before decoding (default ${DEFAULT-VALUE})"
+          + " [GLANCE_MAX_IMAGE_PIXELS]")
+  long maxImagePixels;
+
+  @Option(names = "--max-images", paramLabel = "N", defaultValue = "${env:GLANCE_MAX_IMAGES:-8}",
+      description = "most images per request (default ${DEFAULT-VALUE}) [GLANCE_MAX_IMAGES]")
+  int maxImages;
+
+  @Option(names = "--max-tokens-limit", paramLabel = "N", defaultValue = "${env:GLANCE_MAX_TOKENS_LIMIT:-16384}",
+      description = "highest max_tokens a request may ask for, and the default (default ${DEFAULT-VALUE})"
+          + " [GLANCE_MAX_TOKENS_LIMIT]")
+  int maxTokensLimit;
+
+  @Option(names = "--max-pixels", paramLabel = "N", defaultValue = "${env:GLANCE_MAX_PIXELS:-0}",
+      description = "resize ceiling in pixels for images (fewer image tokens); 0 = the checkpoint's;"
+          + " requests may ask for less with max_pixels [GLANCE_MAX_PIXELS]")
+  long maxPixels;
+
+  @Option(names = "--queue-size", paramLabel = "N", defaultValue = "${env:GLANCE_QUEUE_SIZE:-16}",
+      description = "requests that may wait while one runs; more get 503 (default ${DEFAULT-VALUE})"
+          + " [GLANCE_QUEUE_SIZE]")
+  int queueSize;
+
+  @Option(names = "--request-timeout", paramLabel = "SECONDS", defaultValue = "${env:GLANCE_REQUEST_TIMEOUT:-600}",
+      description = "longer requests are stopped with 504 (default ${DEFAULT-VALUE}) [GLANCE_REQUEST_TIMEOUT]")
+  double requestTimeout;
+
+  @Option(names = "--shutdown-grace", paramLabel = "SECONDS", defaultValue = "${env:GLANCE_SHUTDOWN_GRACE:-30}",
+      description = "on SIGTERM, time in-flight requests get to finish (default ${DEFAULT-VALUE})"
+          + " [GLANCE_SHUTDOWN_GRACE]")
+  double shutdownGrace;
+
+  @Option(names = "--no-fetch-image-urls", defaultValue = "${env:GLANCE_NO_FETCH_IMAGE_URLS:-false}",
+      description = "refuse http(s) image URLs; only data: URLs [GLANCE_NO_FETCH_IMAGE_URLS]")
+  boolean noFetch;
+
+  @Option(names = "--fetch-timeout", paramLabel = "SECONDS", defaultValue = "${env:GLANCE_FETCH_TIMEOUT:-10}",
+      description = "time to fetch one image URL, redirects included (default ${DEFAULT-VALUE})"
+          + " [GLANCE_FETCH_TIMEOUT]")
+  double fetchTimeout;
+
+  @Option(names = "--fetch-allow", paramLabel = "CIDR|HOST", split = ",",
+      defaultValue = "${env:GLANCE_FETCH_ALLOW:-}",
+      description = "let image URLs reach these internal addresses or hosts (e.g. 10.0.0.0/8); repeatable"
+          + " [GLANCE_FETCH_ALLOW, comma-separated]")
+  List<String> fetchAllow = new ArrayList<>();
+
+  @Option(names = "--request-log", paramLabel = "FILE", defaultValue = "${env:GLANCE_REQUEST_LOG:--}",
+      description = "request log, one JSON line per request: a file, '-' for stdout (default), '' for none"
+          + " [GLANCE_REQUEST_LOG]")
+  String requestLog;
+
+  @Option(names = "--context", paramLabel = "N", defaultValue = "${env:GLANCE_CONTEXT:-0}",
+      description = "most tokens per sequence; 0 = the checkpoint's max_position_embeddings [GLANCE_CONTEXT]")
+  int context;
+
+  @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
+  Integer threads;
+
+  @Option(names = "--verbose", description = "stack traces on errors")
+  boolean verbose;
+
+  @Override
+  public Integer call() throws IOException {
+    if (model == null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--model is required (or GLANCE_MODEL)");
+    }
+    if (threads != null && threads < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be at least 1, got " + threads);
+    }
+    ServerConfig config;
+    try {
+      config = new ServerConfig(host, port, servedModelName, maxBodyBytes, maxImageBytes, maxImagePixels,
+          maxImages, maxTokensLimit, maxPixels, queueSize, seconds(requestTimeout, "--request-timeout"),
+          seconds(shutdownGrace, "--shutdown-grace"), !noFetch, seconds(fetchTimeout, "--fetch-timeout"),
+          fetchAllow, requestLog);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    RequestLog log = switch (config.requestLog()) {
+      case "" -> RequestLog.none();
+      case "-" -> RequestLog.to(System.out);
+      default -> RequestLog.append(Path.of(config.requestLog()));
+    };
+    GlanceServer server;
+    try {
+      server = GlanceServer.start(config, log);
+    } catch (JavalinBindException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "cannot listen on " + host + ":" + port
+          + ": " + e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    String url = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port() + "/";
+    err.println("glance: listening on " + url + ", loading " + model + "...");
+    err.flush();
+    Thread hook = new Thread(server::shutdown, "glance-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    CpuBackend backend = threads == null ? new CpuBackend() : new CpuBackend(threads);
+    try {
+      Engine engine = Engine.load(model, backend,
+          new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), context, EngineOptions.DEFAULT_VISION_CACHE_BYTES));
+      EngineWorker worker = new EngineWorker(engine::generate, config.queueSize());
+      ServedModel served;
+      try {
+        served = ServedModel.of(engine, worker, config);
+      } catch (IllegalArgumentException e) {
+        worker.shutdown(Duration.ZERO);
+        engine.close();
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+      server.serve(served);
+    } catch (RuntimeException e) {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      server.shutdown();
+      backend.close();
+      throw e;
+    }
+    err.println("glance: serving " + model.getFileName() + " at " + url);
+    err.flush();
+    // Runs until SIGTERM/SIGINT; the hook drains and stops the server. The engine is not closed
+    // here: a generation that outlived the grace period may still be using its memory, and the
+    // process is ending anyway.
+    server.awaitStopped();
+    log.close();
+    return 0;
+  }
+
+  private Duration seconds(double s, String flag) {
+    if (!(s >= 0) || s > 1e7) {
+      throw new IllegalArgumentException(flag + " must be a number of seconds >= 0, got " + s);
+    }
+    return Duration.ofMillis(Math.round(s * 1000));
+  }
+}

@@ -1,0 +1,47 @@
+package dev.glance.server.inference;
+
+import dev.glance.engine.runtime.GenerationRequest;
+import java.time.Duration;
+
+/**
+ * What the HTTP routes call to run generations: admission first ({@link #reserve}, before any
+ * image is fetched or decoded, so that a full server refuses work cheaply), then {@link
+ * Reservation#submit}. The single-sequence {@link EngineWorker} implements it today; a
+ * continuous-batching scheduler can replace it without the routes changing.
+ */
+public interface InferenceService {
+
+  /**
+   * Reserves a place for one request.
+   *
+   * @throws QueueFullException when as many requests as the queue holds are already admitted
+   * @throws ServiceClosedException when the service is shutting down
+   */
+  Reservation reserve();
+
+  /** Requests admitted but not yet running (waiting or being prepared). */
+  int waiting();
+
+  /** Requests the engine is running now. */
+  int running();
+
+  /**
+   * Stops admitting requests, lets admitted ones finish for up to {@code grace}, then cancels the
+   * rest and stops; returns when nothing runs any more.
+   */
+  void shutdown(Duration grace);
+
+  /** A place in the service, held from admission until the job ends or the reservation closes. */
+  interface Reservation extends AutoCloseable {
+    /**
+     * Queues the generation. The place is then the job's and is released when it ends.
+     *
+     * @throws ServiceClosedException when the service stopped while the request was prepared
+     */
+    Job submit(GenerationRequest request);
+
+    /** Gives the place back if no job was submitted; otherwise does nothing. */
+    @Override
+    void close();
+  }
+}

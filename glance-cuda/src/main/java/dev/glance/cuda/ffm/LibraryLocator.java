@@ -27,16 +27,29 @@ public final class LibraryLocator {
   public static final List<String> DRIVER = List.of("libcuda.so.1");
   public static final List<String> CUBLAS_LT = List.of("libcublasLt.so.13", "libcublasLt.so.12");
   public static final List<String> NVRTC = List.of("libnvrtc.so.13", "libnvrtc.so.12");
+  /**
+   * NVRTC dlopens its builtins library by bare name at compile time, which fails unless its
+   * directory is on LD_LIBRARY_PATH; loading it first from NVRTC's own directory makes the
+   * loader reuse it (it matches loaded libraries by soname).
+   */
+  public static final String NVRTC_COMPANIONS = "libnvrtc-builtins.so.[0-9]*";
 
   private final List<Path> directories;
+  private final boolean loaderSearch;
 
-  public LibraryLocator(List<Path> directories) {
+  /**
+   * Looks in {@code directories}, then (when {@code loaderSearch}) by bare soname through the
+   * dynamic loader.
+   */
+  public LibraryLocator(List<Path> directories, boolean loaderSearch) {
     this.directories = List.copyOf(directories);
+    this.loaderSearch = loaderSearch;
   }
 
   /** The search path built from this process's environment and the usual install places. */
   public static LibraryLocator fromEnvironment() {
-    return new LibraryLocator(searchDirectories(System.getenv(), Path.of(System.getProperty("user.home", "/root"))));
+    return new LibraryLocator(searchDirectories(System.getenv(), Path.of(System.getProperty("user.home", "/root"))),
+        true);
   }
 
   public List<Path> directories() {
@@ -136,12 +149,29 @@ public final class LibraryLocator {
    * search. The library stays loaded for the life of {@code arena}.
    */
   public LibraryLoad open(String what, List<String> sonames, Arena arena) {
+    return open(what, sonames, null, arena);
+  }
+
+  /**
+   * As {@link #open(String, List, Arena)}, first loading the files matching {@code companions}
+   * (a glob, may be null) from the directory where the library is found.
+   */
+  public LibraryLoad open(String what, List<String> sonames, String companions, Arena arena) {
     List<String> tried = new ArrayList<>();
     for (String soname : sonames) {
       for (Path dir : directories) {
         Path file = dir.resolve(soname);
         if (Files.exists(file)) {
           try {
+            if (companions != null) {
+              try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, companions)) {
+                for (Path c : s) {
+                  SymbolLookup.libraryLookup(c, arena);
+                }
+              } catch (IOException | IllegalArgumentException e) {
+                tried.add(dir + "/" + companions + " (" + e.getMessage() + ")");
+              }
+            }
             return new LibraryLoad.Loaded(what, file.toString(), SymbolLookup.libraryLookup(file, arena));
           } catch (IllegalArgumentException e) {
             tried.add(file + " (" + e.getMessage() + ")");
@@ -149,17 +179,21 @@ public final class LibraryLocator {
         }
       }
     }
-    for (String soname : sonames) {
-      try {
-        return new LibraryLoad.Loaded(what, soname, SymbolLookup.libraryLookup(soname, arena));
-      } catch (IllegalArgumentException e) {
-        tried.add(soname);
+    if (loaderSearch) {
+      for (String soname : sonames) {
+        try {
+          return new LibraryLoad.Loaded(what, soname, SymbolLookup.libraryLookup(soname, arena));
+        } catch (IllegalArgumentException e) {
+          tried.add(soname);
+        }
       }
     }
     List<String> summary = new ArrayList<>();
     summary.add(String.join("/", sonames) + " in " + (directories.isEmpty() ? "no extra directories"
         : directories.size() + " directories (" + String.join(":", directories.stream().map(Path::toString).toList()) + ")"));
-    summary.add("the dynamic loader's path");
+    if (loaderSearch) {
+      summary.add("the dynamic loader's path");
+    }
     Stream.of(tried).flatMap(List::stream).filter(t -> t.contains("(")).forEach(summary::add);
     return new LibraryLoad.Missing(what, summary);
   }

@@ -107,8 +107,10 @@ public final class Nvrtc {
         texts.setAtIndex(ADDRESS, i, a.allocateFrom(e.getValue()));
         i++;
       }
+      MemorySegment headerTexts = n == 0 ? MemorySegment.NULL : texts;
+      MemorySegment headerNames = n == 0 ? MemorySegment.NULL : names;
       check("nvrtcCreateProgram(" + name + ")", (int) createProgram.invokeExact(prog, a.allocateFrom(source),
-          a.allocateFrom(name), n, n == 0 ? MemorySegment.NULL : texts, n == 0 ? MemorySegment.NULL : names), null);
+          a.allocateFrom(name), n, headerTexts, headerNames), null);
       MemorySegment p = prog.get(ADDRESS, 0);
       try {
         MemorySegment opts = a.allocate(ADDRESS, Math.max(1, options.size()));

@@ -106,7 +106,7 @@ public final class CudaDevice implements Device {
         arena.close();
         return new CudaAvailability.Unavailable(m.describe() + "; set GLANCE_CUDA_LIB_PATH to its directory");
       }
-      LibraryLoad nvrtcLib = locator.open("NVRTC", LibraryLocator.NVRTC, arena);
+      LibraryLoad nvrtcLib = locator.open("NVRTC", LibraryLocator.NVRTC, LibraryLocator.NVRTC_COMPANIONS, arena);
       if (nvrtcLib instanceof LibraryLoad.Missing m) {
         arena.close();
         return new CudaAvailability.Unavailable(m.describe() + "; set GLANCE_CUDA_LIB_PATH to its directory");

@@ -53,6 +53,7 @@ public final class CudaBackend implements Backend {
   private final Arena arena = Arena.ofShared();
   private final KernelArgs args;
   private final List<Long> weightPointers = new ArrayList<>();
+  private final List<CudaWeight> matrices = new ArrayList<>();
   private long weightBytes;
   private Thread boundThread;
   private boolean closed;
@@ -142,7 +143,11 @@ public final class CudaBackend implements Backend {
         }
         device.copyToDevice(ptr + from * width, slice, count * width);
       }
-      return new CudaWeight(data.name(), rows, cols, bf16, ptr, bytes);
+      CudaWeight w = new CudaWeight(data.name(), rows, cols, bf16, ptr, bytes);
+      if (bf16) {
+        matrices.add(w);
+      }
+      return w;
     } finally {
       exit();
     }
@@ -762,6 +767,24 @@ public final class CudaBackend implements Backend {
       weightBytes += n * 2;
       device.launch("fill_uniform_bf16", grid(n), 1, 1, 256, args().ptr(ptr).i64(n).i64(seed).f32(scale));
       return new CudaWeight(name, rows, cols, true, ptr, n * 2);
+    } finally {
+      exit();
+    }
+  }
+
+  /**
+   * Overwrites every bf16 matrix loaded so far with uniform values in [-scale, scale), made on the
+   * device (matrix i from seed + i): benchmarks load a checkpoint of the right shape whose
+   * matrices are empty, then fill them here instead of uploading gigabytes of random numbers.
+   */
+  public void randomizeMatrices(long seed, float scale) {
+    enter();
+    try {
+      for (int i = 0; i < matrices.size(); i++) {
+        CudaWeight w = matrices.get(i);
+        long n = (long) w.rows() * w.cols();
+        device.launch("fill_uniform_bf16", grid(n), 1, 1, 256, args().ptr(w.pointer()).i64(n).i64(seed + i).f32(scale));
+      }
     } finally {
       exit();
     }

@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "glance 0.1.0",
     description = "Self-hosted vision-language inference for GLM-4.6V-Flash checkpoints.",
-    subcommands = {AskCommand.class, KeysCommand.class, UsageCommand.class, LoadtestCommand.class})
+    subcommands = {AskCommand.class, KeysCommand.class, UsageCommand.class, LoadtestCommand.class,
+        BenchCommand.class})
 public final class Main implements Runnable {
   /** Exit codes: 2 bad usage or input, 3 model load failure, 4 unsupported checkpoint, 5 state storage, 70 bug. */
   static final int EXIT_BAD_INPUT = 2;

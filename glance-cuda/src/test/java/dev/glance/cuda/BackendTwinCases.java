@@ -45,13 +45,15 @@ abstract class BackendTwinCases {
 
   @BeforeAll
   void open() {
-    gpu = new CudaBackend(newDevice());
     cpu = new CpuBackend(2);
+    gpu = new CudaBackend(newDevice());
   }
 
   @AfterAll
   void close() {
-    gpu.close();
+    if (gpu != null) {
+      gpu.close();
+    }
     cpu.close();
     arena.close();
   }

@@ -42,8 +42,12 @@ abstract class FixtureCases {
 
   @AfterAll
   void close() {
-    model.close();
-    backend.close();
+    if (model != null) {
+      model.close();
+    }
+    if (backend != null) {
+      backend.close();
+    }
   }
 
   static List<String> allCases() {

@@ -55,6 +55,16 @@ public final class CudaBackend implements Backend {
   private final List<Long> weightPointers = new ArrayList<>();
   private final List<CudaWeight> matrices = new ArrayList<>();
   private long weightBytes;
+  /**
+   * Per-op scratch (token ids, bf16 copies of GEMM inputs, attention partials, key ranges), one
+   * buffer per use, grown when too small. Reusing it at once is safe: every op runs on the one
+   * stream, so the next op's writes come after the previous op's reads. This keeps the decode
+   * loop from asking the pool (and, until the collector returns buffers, the driver) each step.
+   */
+  private final DeviceBuffer[] scratch = new DeviceBuffer[Scratch.values().length];
+
+  private enum Scratch { IDS, GEMM_INPUT, PARTIAL, ROW_LO, ROW_HI, RESULT }
+
   private Thread boundThread;
   private boolean closed;
 
@@ -99,6 +109,15 @@ public final class CudaBackend implements Backend {
 
   private void exit() {
     lock.unlock();
+  }
+
+  private DeviceBuffer scratch(Scratch use, long bytes) {
+    DeviceBuffer b = scratch[use.ordinal()];
+    if (b == null || b.bytes() < bytes) {
+      b = pool.acquire(Math.max(bytes, b == null ? 4096 : 2 * b.bytes()));
+      scratch[use.ordinal()] = b;
+    }
+    return b;
   }
 
   private KernelArgs args() {
@@ -207,7 +226,10 @@ public final class CudaBackend implements Backend {
   }
 
   private DeviceBuffer uploadInts(int[] values) {
-    DeviceBuffer b = pool.acquire(Math.max(4L, (long) values.length * 4));
+    return uploadInts(values, pool.acquire(Math.max(4L, (long) values.length * 4)));
+  }
+
+  private DeviceBuffer uploadInts(int[] values, DeviceBuffer b) {
     if (values.length > 0) {
       MemorySegment slice = staging.take((long) values.length * 4);
       MemorySegment.copy(values, 0, slice, JAVA_INT, 0, values.length);
@@ -316,7 +338,7 @@ public final class CudaBackend implements Backend {
     }
     enter();
     try {
-      DeviceBuffer idBuf = uploadInts(ids);
+      DeviceBuffer idBuf = uploadInts(ids, scratch(Scratch.IDS, 4L * ids.length));
       device.launch("embed_bf16", ids.length, 1, 1, 256,
           args().ptr(w.pointer()).ptr(idBuf.pointer()).ptr(o.pointer()).i32(w.cols()));
     } finally {
@@ -352,7 +374,7 @@ public final class CudaBackend implements Backend {
             args().ptr(w.pointer()).ptr(in.pointer()).ptr(b).ptr(o.pointer()).i32(n).i32(w.cols()).i32(w.rows()));
       } else {
         long elements = in.elements();
-        DeviceBuffer xb = pool.acquire(elements * 2);
+        DeviceBuffer xb = scratch(Scratch.GEMM_INPUT, elements * 2);
         device.launch("f32_to_bf16", grid(elements), 1, 1, 256, args().ptr(in.pointer()).ptr(xb.pointer()).i64(elements));
         device.gemmBf16(w.pointer(), xb.pointer(), b, o.pointer(), n, w.cols(), w.rows());
       }
@@ -562,8 +584,8 @@ public final class CudaBackend implements Backend {
     float scale = (float) (1.0 / Math.sqrt(headDim));
     enter();
     try {
-      DeviceBuffer loBuf = uploadInts(lo);
-      DeviceBuffer hiBuf = uploadInts(hi);
+      DeviceBuffer loBuf = uploadInts(lo, scratch(Scratch.ROW_LO, 4L * n));
+      DeviceBuffer hiBuf = uploadInts(hi, scratch(Scratch.ROW_HI, 4L * n));
       long q = in.pointer();
       device.launch("attention", n, heads, 1, 128, args().ptr(q).i32(in.cols())
           .ptr(q + (long) width * Float.BYTES).ptr(q + 2L * width * Float.BYTES).i32(in.cols())
@@ -638,7 +660,8 @@ public final class CudaBackend implements Backend {
     int splitLen = splits == 1 ? 1 << 30 : (keys + splits - 1) / splits;
     enter();
     try {
-      DeviceBuffer partial = splits == 1 ? null : pool.acquire((long) heads * splits * (headDim + 2) * Float.BYTES);
+      DeviceBuffer partial =
+          splits == 1 ? null : scratch(Scratch.PARTIAL, (long) heads * splits * (headDim + 2) * Float.BYTES);
       device.launch("attention", n, heads, splits, 128, args().ptr(qs.pointer()).i32(qs.cols())
           .ptr(c.keys[layer].pointer()).ptr(c.values[layer].pointer()).i32(c.width())
           .ptr(o.pointer()).i32(o.cols()).ptr(0).ptr(0).i32(start)
@@ -664,7 +687,7 @@ public final class CudaBackend implements Backend {
     }
     enter();
     try {
-      DeviceBuffer out = pool.acquire(4L * t.rows());
+      DeviceBuffer out = scratch(Scratch.RESULT, 4L * t.rows());
       device.launch("argmax_rows", t.rows(), 1, 1, 1024, args().ptr(t.pointer()).i32(t.cols()).ptr(out.pointer()));
       MemorySegment slice = staging.take(4L * t.rows());
       device.copyToHost(slice, out.pointer(), 4L * t.rows());

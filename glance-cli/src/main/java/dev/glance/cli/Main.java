@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
     subcommands = {AskCommand.class, KeysCommand.class, UsageCommand.class, LoadtestCommand.class,
         BenchCommand.class})
 public final class Main implements Runnable {
-  /** Exit codes: 2 bad usage or input, 3 model load failure, 4 unsupported checkpoint, 5 state storage, 70 bug. */
+  /** Exit codes: 2 bad usage or input, 3 model load failure, 4 unsupported checkpoint or device, 5 state storage, 70 bug. */
   static final int EXIT_BAD_INPUT = 2;
   static final int EXIT_MODEL = 3;
   static final int EXIT_UNSUPPORTED = 4;

@@ -10,7 +10,7 @@ import dev.glance.engine.runtime.EngineOptions;
 import dev.glance.engine.runtime.GenerationRequest;
 import dev.glance.engine.runtime.GenerationResult;
 import dev.glance.engine.runtime.ImageInput;
-import dev.glance.engine.tensor.cpu.CpuBackend;
+import dev.glance.engine.tensor.Backend;
 import dev.glance.engine.text.ChatMessage;
 import dev.glance.engine.text.ContentPart;
 import dev.glance.engine.text.Role;
@@ -80,6 +80,10 @@ final class AskCommand implements Callable<Integer> {
   @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
   Integer threads;
 
+  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu",
+      description = "cpu, cuda or cuda:N (default ${DEFAULT-VALUE}); CUDA where it cannot run is an error")
+  String device;
+
   @Option(names = "--verbose", description = "stack traces on errors")
   boolean verbose;
 
@@ -94,7 +98,8 @@ final class AskCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     Path dir = main.modelLocator(err).locate(model);
-    try (CpuBackend backend = threads == null ? new CpuBackend() : new CpuBackend(threads);
+    BackendChoice choice = BackendChoice.parse(device);
+    try (Backend backend = choice.open(threads);
         Engine engine = Engine.load(dir, backend, EngineOptions.defaults())) {
       GenerationRequest request = request(engine.generationConfig());
       GenerationResult result = engine.generate(request, piece -> {

@@ -20,11 +20,11 @@ import picocli.CommandLine.Command;
     version = "glance 0.1.0",
     description = "Self-hosted vision-language inference for GLM-4.6V-Flash checkpoints.",
     subcommands = {AskCommand.class, ServeCommand.class, PullCommand.class, KeysCommand.class,
-        UsageCommand.class, LoadtestCommand.class})
+        UsageCommand.class, LoadtestCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
   /**
-   * Exit codes: 2 bad usage or input, 3 model load failure, 4 unsupported checkpoint, 5 model
-   * download failure, 6 state storage (keys, usage database), 70 bug.
+   * Exit codes: 2 bad usage or input, 3 model load failure, 4 unsupported checkpoint or device, 5
+   * model download failure, 6 state storage (keys, usage database), 70 bug.
    */
   static final int EXIT_BAD_INPUT = 2;
   static final int EXIT_MODEL = 3;

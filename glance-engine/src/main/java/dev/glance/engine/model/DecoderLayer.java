@@ -59,14 +59,12 @@ final class DecoderLayer {
     b.writeKv(cache, index, start, ws.k, ws.v);
     b.attentionCausal(ws.q, cache, index, start, c.heads(), ws.attn);
     b.linear(ws.attn, o, null, ws.out);
-    b.rmsNorm(ws.out, postSelfAttnNorm, c.rmsEps(), ws.out);
-    b.add(x, ws.out, x);
+    b.addRmsNorm(x, ws.out, postSelfAttnNorm, c.rmsEps());
 
     b.rmsNorm(x, postAttnNorm, c.rmsEps(), ws.normed);
     b.linear(ws.normed, gateUp, null, ws.gateUp);
     b.siluGlu(ws.gateUp, ws.act);
     b.linear(ws.act, down, null, ws.out);
-    b.rmsNorm(ws.out, postMlpNorm, c.rmsEps(), ws.out);
-    b.add(x, ws.out, x);
+    b.addRmsNorm(x, ws.out, postMlpNorm, c.rmsEps());
   }
 }

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "glance 0.1.0",
     description = "Self-hosted vision-language inference for GLM-4.6V-Flash checkpoints.",
-    subcommands = {AskCommand.class})
+    subcommands = {AskCommand.class, BenchCommand.class})
 public final class Main implements Runnable {
   /** Exit codes: 2 bad usage or input, 3 model load failure, 4 unsupported checkpoint, 70 bug. */
   static final int EXIT_BAD_INPUT = 2;

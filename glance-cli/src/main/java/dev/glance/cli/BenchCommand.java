@@ -1,0 +1,101 @@
+package dev.glance.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.glance.engine.bench.BenchOptions;
+import dev.glance.engine.bench.BenchShape;
+import dev.glance.engine.bench.Benchmark;
+import dev.glance.engine.runtime.EngineOptions;
+import dev.glance.engine.tensor.DType;
+import java.io.PrintWriter;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code glance bench}: speed of a random-weight model of a named shape on this machine. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Time preprocessing, vision, prefill and decode on a random-weight model of a named"
+        + " shape; report decode against the measured memory-bandwidth roofline.")
+final class BenchCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--shape", paramLabel = "SHAPE", defaultValue = "mid",
+      description = "tiny, mid or glm46v-flash (default ${DEFAULT-VALUE})")
+  String shape;
+
+  @Option(names = "--weights", paramLabel = "FORMAT", defaultValue = "bf16",
+      description = "text decoder weights: bf16, f32, q8_0 or q4_0 (default ${DEFAULT-VALUE}); vision stays bf16")
+  String weights;
+
+  @Option(names = "--kv", paramLabel = "DTYPE", defaultValue = "f32", description = "KV cache: f32 or bf16")
+  String kv;
+
+  @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
+  Integer threads;
+
+  @Option(names = "--decode-tokens", paramLabel = "N", defaultValue = "16",
+      description = "decode steps timed after a 512-token prompt (default ${DEFAULT-VALUE})")
+  int decodeTokens;
+
+  @Option(names = "--repeat", paramLabel = "N", defaultValue = "1",
+      description = "timed runs per measurement, fastest reported (default ${DEFAULT-VALUE})")
+  int repeat;
+
+  @Option(names = "--no-vision", description = "skip the vision tower timings")
+  boolean noVision;
+
+  @Option(names = "--bandwidth-mib", paramLabel = "MIB", defaultValue = "1024",
+      description = "buffer read by the bandwidth loop (default ${DEFAULT-VALUE})")
+  int bandwidthMib;
+
+  @Option(names = "--json", description = "print one JSON object")
+  boolean json;
+
+  @Option(names = "--verbose", description = "stack traces on errors")
+  boolean verbose;
+
+  @Override
+  public Integer call() {
+    CommandLine cl = spec.commandLine();
+    if (threads != null && threads < 1) {
+      throw new CommandLine.ParameterException(cl, "--threads must be at least 1, got " + threads);
+    }
+    if (decodeTokens < 1 || repeat < 1 || bandwidthMib < 1) {
+      throw new CommandLine.ParameterException(cl, "--decode-tokens, --repeat and --bandwidth-mib must be positive");
+    }
+    BenchOptions options = new BenchOptions(BenchShape.parse(shape),
+        DType.parse(weights, "--weights", DType.BF16, DType.F32, DType.Q8_0, DType.Q4_0),
+        EngineOptions.parseKv(kv, "--kv"),
+        threads == null ? Runtime.getRuntime().availableProcessors() : threads,
+        decodeTokens, repeat, !noVision, bandwidthMib * (1L << 20));
+    PrintWriter out = cl.getOut();
+    PrintWriter err = cl.getErr();
+    ObjectNode result = new Benchmark(options, step -> {
+      err.println("bench: " + step);
+      err.flush();
+    }).run();
+    if (json) {
+      out.println(result.toString());
+    } else {
+      print(result, "", out);
+    }
+    out.flush();
+    return 0;
+  }
+
+  private static void print(JsonNode node, String prefix, PrintWriter out) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (e.getValue().isObject()) {
+        print(e.getValue(), prefix + e.getKey() + ".", out);
+      } else if (e.getValue().isFloatingPointNumber()) {
+        out.printf("%-48s %.3f%n", prefix + e.getKey(), e.getValue().asDouble());
+      } else {
+        out.printf("%-48s %s%n", prefix + e.getKey(), e.getValue().asText());
+      }
+    }
+  }
+}

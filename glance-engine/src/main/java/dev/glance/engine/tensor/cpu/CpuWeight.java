@@ -236,14 +236,18 @@ sealed interface CpuWeight extends Weight
     }
 
     private FloatVector block(long at, float[] x, int xo, FloatVector acc) {
-      FloatVector sum = null;
-      for (int p = 0; p < PARTS; p++) {
-        FloatVector w = (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + 2 + p * VL, LE)
-            .convertShape(VectorOperators.B2F, FS, 0);
-        FloatVector xv = FloatVector.fromArray(FS, x, xo + p * VL);
-        sum = p == 0 ? w.mul(xv) : w.fma(xv, sum);
+      // The first part initialises the sum: a vector that starts as null through a loop phi
+      // would defeat C2's box elimination and allocate on every block.
+      FloatVector sum = part(at, 0).mul(FloatVector.fromArray(FS, x, xo));
+      for (int p = 1; p < PARTS; p++) {
+        sum = part(at, p).fma(FloatVector.fromArray(FS, x, xo + p * VL), sum);
       }
       return sum.fma(FloatVector.broadcast(FS, Float.float16ToFloat(seg.get(LE_SHORT, at))), acc);
+    }
+
+    private FloatVector part(long at, int p) {
+      return (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + 2 + p * VL, LE)
+          .convertShape(VectorOperators.B2F, FS, 0);
     }
 
     @Override
@@ -312,18 +316,25 @@ sealed interface CpuWeight extends Weight
     }
 
     private FloatVector block(long at, float[] x, int xo, FloatVector acc) {
-      FloatVector sum = null;
-      for (int h = 0; h < HALVES; h++) {
-        ByteVector q = ByteVector.fromMemorySegment(BS, seg, at + 2 + h * VL, LE);
-        FloatVector lo = (FloatVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, FS, 0);
-        FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)
-            .convertShape(VectorOperators.B2F, FS, 0);
-        FloatVector xl = FloatVector.fromArray(FS, x, xo + h * VL);
-        FloatVector xh = FloatVector.fromArray(FS, x, xo + 16 + h * VL);
-        sum = h == 0 ? lo.mul(xl) : lo.fma(xl, sum);
-        sum = hi.fma(xh, sum);
+      FloatVector sum = half(at, 0, x, xo, FloatVector.zero(FS));
+      for (int h = 1; h < HALVES; h++) {
+        sum = half(at, h, x, xo, sum);
       }
       return sum.fma(FloatVector.broadcast(FS, Float.float16ToFloat(seg.get(LE_SHORT, at))), acc);
+    }
+
+    /**
+     * Values h*VL.. (low nibbles) and 16 + h*VL.. (high nibbles) of a block, dotted into sum.
+     * The nibbles are split after widening to int lanes: x86 has no byte shift, and the Vector
+     * API's emulation of one costs more than the whole int path.
+     */
+    private FloatVector half(long at, int h, float[] x, int xo, FloatVector sum) {
+      IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, seg, at + 2 + h * VL, LE)
+          .convertShape(VectorOperators.B2I, IS, 0);
+      FloatVector lo = (FloatVector) q.and(15).sub(8).convert(VectorOperators.I2F, 0);
+      FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(15).sub(8)
+          .convert(VectorOperators.I2F, 0);
+      return hi.fma(FloatVector.fromArray(FS, x, xo + 16 + h * VL), lo.fma(FloatVector.fromArray(FS, x, xo + h * VL), sum));
     }
 
     @Override

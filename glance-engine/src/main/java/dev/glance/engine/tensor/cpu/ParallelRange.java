@@ -61,13 +61,13 @@ final class ParallelRange implements AutoCloseable {
     }
     lock.lock();
     try {
-      Job j = new Job(body, n, chunks, workers.length);
+      Job j = new Job(body, n, chunks);
       job = j;
       for (Worker w : workers) {
         LockSupport.unpark(w.thread);
       }
       j.work(0);
-      j.awaitWorkers();
+      j.awaitCompletion();
       if (j.error != null) {
         if (j.error instanceof RuntimeException e) {
           throw e;
@@ -90,21 +90,24 @@ final class ParallelRange implements AutoCloseable {
     }
   }
 
-  /** One parallel loop: chunks handed out by a counter; the caller waits for every worker. */
+  /**
+   * One parallel loop: chunks handed out by a counter. The caller waits for every chunk to be
+   * done, not for every worker to check in, so a worker the OS has not scheduled yet never holds
+   * up a loop the others have finished.
+   */
   private static final class Job {
     final WorkerChunk body;
     final int n;
     final int chunks;
     final AtomicInteger next = new AtomicInteger();
-    final AtomicInteger pending;
+    final AtomicInteger completed = new AtomicInteger();
     final Thread caller = Thread.currentThread();
     volatile Throwable error;
 
-    Job(WorkerChunk body, int n, int chunks, int workers) {
+    Job(WorkerChunk body, int n, int chunks) {
       this.body = body;
       this.n = n;
       this.chunks = chunks;
-      this.pending = new AtomicInteger(workers);
     }
 
     void work(int worker) {
@@ -113,23 +116,21 @@ final class ParallelRange implements AutoCloseable {
         int from = (int) ((long) n * c / chunks);
         int to = (int) ((long) n * (c + 1) / chunks);
         try {
-          body.run(worker, from, to);
+          if (error == null) {
+            body.run(worker, from, to);
+          }
         } catch (Throwable t) {
           error = t;
-          next.set(chunks);
+        }
+        if (completed.incrementAndGet() == chunks) {
+          LockSupport.unpark(caller);
         }
       }
     }
 
-    void finished() {
-      if (pending.decrementAndGet() == 0) {
-        LockSupport.unpark(caller);
-      }
-    }
-
-    void awaitWorkers() {
+    void awaitCompletion() {
       long spinUntil = System.nanoTime() + SPIN_NANOS;
-      while (pending.get() > 0) {
+      while (completed.get() < chunks) {
         if (System.nanoTime() < spinUntil) {
           Thread.onSpinWait();
         } else {
@@ -164,7 +165,6 @@ final class ParallelRange implements AutoCloseable {
         if (j != null && j != last) {
           last = j;
           j.work(index);
-          j.finished();
           continue;
         }
         long spinUntil = System.nanoTime() + SPIN_NANOS;

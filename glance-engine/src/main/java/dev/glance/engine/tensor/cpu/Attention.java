@@ -46,13 +46,13 @@ final class Attention {
     final int[] lim = new int[NR];
     float[] kBlock = new float[0];
     float[] vBlock = new float[0];
-    // Where the current key block lies: keys transposed [d][lane] and values [key][d].
+    // Where the current key block lies: keys [d][TB] at kOff, values chunk c [key][TB] at
+    // vOff + c * vChunk.
     float[] kArr;
     int kOff;
-    int kStride;
     float[] vArr;
     int vOff;
-    int vStride;
+    int vChunk;
 
     void ensure(int headDim, int headPad) {
       if (q.length < headDim * NR) {
@@ -61,7 +61,7 @@ final class Attention {
       if (o.length < headPad * NR) {
         o = new float[headPad * NR];
       }
-      if (kBlock.length < headDim * TB) {
+      if (kBlock.length < headDim * TB || vBlock.length < TB * headPad) {
         kBlock = new float[headDim * TB];
         vBlock = new float[TB * headPad];
       }
@@ -104,11 +104,10 @@ final class Attention {
         KeyBlocks blocks = cache.dtype == DType.F32
             ? (s, j0) -> {
                 s.kArr = cache.keys[layer][g];
-                s.kOff = j0;
-                s.kStride = cache.stride;
+                s.kOff = j0 * hd;
                 s.vArr = cache.values[layer][g];
-                s.vOff = j0 * cache.headPad;
-                s.vStride = cache.headPad;
+                s.vOff = j0 * TB;
+                s.vChunk = cache.stride * TB;
               }
             : (s, j0) -> widen(s, cache, layer, g, j0);
         tile(sc, rows, hd, cache.headPad, 0, blocks);
@@ -121,28 +120,29 @@ final class Attention {
     });
   }
 
-  /** Copies a bf16 key/value block to float32 scratch. */
+  /** Copies a bf16 key/value block (j0 a multiple of TB) to float32 scratch. */
   private static void widen(Scratch s, CpuKvCache cache, int layer, int g, int j0) {
     short[] kt = cache.keys16[layer][g];
     short[] vs = cache.values16[layer][g];
     int hd = cache.headDim;
-    for (int d = 0; d < hd; d++) {
-      int src = d * cache.stride + j0;
-      for (int j = 0; j < TB; j++) {
-        s.kBlock[d * TB + j] = Float.intBitsToFloat((kt[src + j] & 0xffff) << 16);
-      }
+    int kLen = hd * TB;
+    int kSrc = j0 * hd;
+    for (int i = 0; i < kLen; i++) {
+      s.kBlock[i] = Float.intBitsToFloat((kt[kSrc + i] & 0xffff) << 16);
     }
-    int len = TB * cache.headPad;
-    int src = j0 * cache.headPad;
-    for (int i = 0; i < len; i++) {
-      s.vBlock[i] = Float.intBitsToFloat((vs[src + i] & 0xffff) << 16);
+    int chunks = cache.headPad / TB;
+    for (int c = 0; c < chunks; c++) {
+      int vSrc = c * cache.stride * TB + j0 * TB;
+      int dst = c * TB * TB;
+      for (int i = 0; i < TB * TB; i++) {
+        s.vBlock[dst + i] = Float.intBitsToFloat((vs[vSrc + i] & 0xffff) << 16);
+      }
     }
     s.kArr = s.kBlock;
     s.kOff = 0;
-    s.kStride = TB;
     s.vArr = s.vBlock;
     s.vOff = 0;
-    s.vStride = cache.headPad;
+    s.vChunk = TB * TB;
   }
 
   /**
@@ -152,8 +152,14 @@ final class Attention {
   synchronized void segments(float[] qkv, int n, int heads, int hd, int[] starts, float[] out, int outCols) {
     int width = heads * hd;
     int stride = 3 * width;
-    int keysPad = (n + TB - 1) / TB * TB + TB;
     int headPad = (hd + TB - 1) / TB * TB;
+    // Each segment's keys start at a whole key block, so blocks never straddle two images.
+    int segments = starts.length - 1;
+    int[] aligned = new int[segments + 1];
+    for (int s = 0; s < segments; s++) {
+      aligned[s + 1] = aligned[s] + (starts[s + 1] - starts[s] + TB - 1) / TB * TB;
+    }
+    int keysPad = aligned[segments] + TB;
     long need = (long) heads * hd * keysPad;
     long needV = (long) heads * keysPad * headPad;
     if (packedKeys.length < need) {
@@ -164,30 +170,36 @@ final class Attention {
     }
     float[] kt = packedKeys;
     float[] vs = packedValues;
+    // keys [head][block][d][TB], values [head][chunk][key][TB]; padding zero.
     parallel.forEach(heads, 1, (h0, h1) -> {
       for (int h = h0; h < h1; h++) {
         int kBase = h * hd * keysPad;
         int vBase = h * keysPad * headPad;
         Arrays.fill(kt, kBase, kBase + hd * keysPad, 0f);
         Arrays.fill(vs, vBase, vBase + keysPad * headPad, 0f);
-        for (int j = 0; j < n; j++) {
-          int kSrc = j * stride + width + h * hd;
-          for (int d = 0; d < hd; d++) {
-            kt[kBase + d * keysPad + j] = qkv[kSrc + d];
+        for (int s = 0; s < segments; s++) {
+          for (int j = starts[s]; j < starts[s + 1]; j++) {
+            int a = aligned[s] + j - starts[s];
+            int kSrc = j * stride + width + h * hd;
+            int vSrc = j * stride + 2 * width + h * hd;
+            int kDst = kBase + a / TB * hd * TB + a % TB;
+            for (int d = 0; d < hd; d++) {
+              kt[kDst + d * TB] = qkv[kSrc + d];
+              vs[vBase + d / TB * keysPad * TB + a * TB + d % TB] = qkv[vSrc + d];
+            }
           }
-          System.arraycopy(qkv, j * stride + 2 * width + h * hd, vs, vBase + j * headPad, hd);
         }
       }
     });
     // Tasks: (head, segment, tile of NR rows) in head-major order.
     int tasks = 0;
-    for (int s = 0; s + 1 < starts.length; s++) {
+    for (int s = 0; s < segments; s++) {
       tasks += (starts[s + 1] - starts[s] + NR - 1) / NR;
     }
     int[] segOfTask = new int[tasks];
     int[] rowOfTask = new int[tasks];
     int t = 0;
-    for (int s = 0; s + 1 < starts.length; s++) {
+    for (int s = 0; s < segments; s++) {
       for (int r = starts[s]; r < starts[s + 1]; r += NR) {
         segOfTask[t] = s;
         rowOfTask[t++] = r;
@@ -202,7 +214,6 @@ final class Attention {
         int h = task / perHead;
         int seg = segOfTask[task % perHead];
         int r0 = rowOfTask[task % perHead];
-        int lo = starts[seg];
         int hi = starts[seg + 1];
         int rows = Math.min(NR, hi - r0);
         Arrays.fill(sc.q, 0, hd * NR, 0f);
@@ -211,17 +222,16 @@ final class Attention {
           for (int d = 0; d < hd; d++) {
             sc.q[d * NR + r] = qkv[src + d] * scale;
           }
-          sc.lim[r] = hi;
+          sc.lim[r] = aligned[seg] + hi - starts[seg];
         }
         int kBase = h * hd * keysPad;
         int vBase = h * keysPad * headPad;
-        tile(sc, rows, hd, headPad, lo, (s, j0) -> {
+        tile(sc, rows, hd, headPad, aligned[seg], (s, j0) -> {
           s.kArr = kt;
-          s.kOff = kBase + j0;
-          s.kStride = keysPad;
+          s.kOff = kBase + j0 * hd;
           s.vArr = vs;
-          s.vOff = vBase + j0 * headPad;
-          s.vStride = headPad;
+          s.vOff = vBase + j0 * TB;
+          s.vChunk = keysPad * TB;
         });
         for (int r = 0; r < rows; r++) {
           write(sc, r, hd, out, (r0 + r) * outCols + h * hd);
@@ -255,7 +265,7 @@ final class Attention {
     float[] p = sc.p;
     for (int j0 = lo; j0 < end; j0 += TB) {
       blocks.locate(sc, j0);
-      MatMul.kernel(sc.kArr, sc.kOff, sc.kStride, sc.q, hd, s, 0, false);
+      MatMul.kernel(sc.kArr, sc.kOff, sc.q, hd, s, 0, false);
       int keys = Math.min(TB, end - j0);
       for (int r = 0; r < NR; r++) {
         VectorMask<Float> m0 = r < rows ? FS.indexInRange(j0, sc.lim[r]) : FS.maskAll(false);
@@ -290,7 +300,7 @@ final class Attention {
         }
       }
       for (int c = 0; c < chunks; c++) {
-        MatMul.kernel(sc.vArr, sc.vOff + c * TB, sc.vStride, p, keys, sc.o, c * NR * TB, true);
+        MatMul.kernel(sc.vArr, sc.vOff + c * sc.vChunk, p, keys, sc.o, c * NR * TB, true);
       }
     }
   }

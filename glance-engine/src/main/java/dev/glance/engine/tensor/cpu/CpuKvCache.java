@@ -4,9 +4,10 @@ import dev.glance.engine.tensor.DType;
 import dev.glance.engine.tensor.KvCache;
 
 /**
- * Keys and values per layer and KV head, laid out for the blocked attention kernel: keys
- * transposed ([headDim][positions], so one vector holds one dimension of consecutive keys) and
- * values by position ([positions][paddedHeadDim]). Stored as float32, or as bfloat16 (half the
+ * Keys and values per layer and KV head, laid out in panels for the blocked attention kernel:
+ * keys in blocks of TB positions, each block transposed ([block][headDim][TB], so one vector
+ * holds one dimension of TB consecutive keys), and values in TB-wide column chunks
+ * ([chunk][position][TB]). Stored as float32, or as bfloat16 (half the
  * memory; rounded to nearest even on write, widened when a block is read). Position and head
  * dimension are padded to whole vector tiles so blocks never need bounds checks; the padding
  * stays zero.
@@ -19,7 +20,7 @@ final class CpuKvCache implements KvCache {
   final int stride;
   /** Head dimension padded to a whole number of value tiles. */
   final int headPad;
-  /** [layer][kvHead] -> [headDim][stride] keys, [stride][headPad] values; one of f32/bf16 is null. */
+  /** [layer][kvHead] -> keys [stride/TB][headDim][TB], values [headPad/TB][stride][TB]; f32 or bf16. */
   final float[][][] keys;
   final float[][][] values;
   final short[][][] keys16;
@@ -94,21 +95,23 @@ final class CpuKvCache implements KvCache {
 
   /** Stores row {@code row} of k and v (kvHeads*headDim wide) at position {@code pos}. */
   void put(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
+    int tile = MatMul.TB;
+    int kBase = pos / tile * headDim * tile + pos % tile;
     for (int g = 0; g < kvHeads; g++) {
       int src = g * headDim;
       if (dtype == DType.F32) {
         float[] kt = keys[layer][g];
         float[] vs = values[layer][g];
         for (int d = 0; d < headDim; d++) {
-          kt[d * stride + pos] = k[kOff + src + d];
+          kt[kBase + d * tile] = k[kOff + src + d];
+          vs[d / tile * stride * tile + pos * tile + d % tile] = v[vOff + src + d];
         }
-        System.arraycopy(v, vOff + src, vs, pos * headPad, headDim);
       } else {
         short[] kt = keys16[layer][g];
         short[] vs = values16[layer][g];
         for (int d = 0; d < headDim; d++) {
-          kt[d * stride + pos] = toBf16(k[kOff + src + d]);
-          vs[pos * headPad + d] = toBf16(v[vOff + src + d]);
+          kt[kBase + d * tile] = toBf16(k[kOff + src + d]);
+          vs[d / tile * stride * tile + pos * tile + d % tile] = toBf16(v[vOff + src + d]);
         }
       }
     }

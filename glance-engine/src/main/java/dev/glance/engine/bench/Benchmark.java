@@ -2,6 +2,7 @@ package dev.glance.engine.bench;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.glance.engine.GlanceException;
 import dev.glance.engine.image.ImageGrid;
 import dev.glance.engine.image.ImageProcessor;
 import dev.glance.engine.image.PixelValues;
@@ -44,10 +45,24 @@ public final class Benchmark {
     long h = c.hidden();
     long qw = (long) c.heads() * c.headDim();
     long kvw = (long) c.kvHeads() * c.headDim();
-    long matrices = c.layers() * (qw * h + 2 * kvw * h + h * qw + 2L * c.intermediate() * h + h * c.intermediate());
-    long lmHead = (long) c.vocabSize() * h;
     long vectors = c.layers() * (qw + 2 * kvw + 4 * h) + h;
-    return format.byteSize(matrices) + format.byteSize(lmHead) + vectors * 4 + h * 2;
+    // Matrices in the format, norms and biases as float32, one BF16 embedding row.
+    return format.byteSize(textMatrixValues(c)) + vectors * 4 + h * 2;
+  }
+
+  /** Values in the text decoder's matrices (projections of every layer, and lm_head). */
+  static long textMatrixValues(ModelConfig.TextConfig c) {
+    long h = c.hidden();
+    long qw = (long) c.heads() * c.headDim();
+    long kvw = (long) c.kvHeads() * c.headDim();
+    return c.layers() * (qw * h + 2 * kvw * h + h * qw + 3L * c.intermediate() * h) + (long) c.vocabSize() * h;
+  }
+
+  /** Bytes the generated weights take: text matrices in the format, everything else BF16. */
+  static long weightBytes(ModelConfig c, DType format) {
+    long[] p = params(c);
+    long matrices = textMatrixValues(c.text());
+    return (long) (matrices * format.bytesPerValue()) + 2 * (p[0] - matrices + p[1]);
   }
 
   /** Parameter counts: text decoder (with embeddings and lm_head) and vision tower. */
@@ -83,8 +98,16 @@ public final class Benchmark {
     p.put("total", params[0] + params[1]);
     r.put("load_average_start", loadAverage());
 
+    long need = weightBytes(config, o.weights());
+    long available = ProcessMemory.available();
+    if (available > 0 && need > available) {
+      throw new GlanceException.BadRequest("--shape " + o.shape().label() + " with --weights "
+          + o.weights().flagName() + " needs about " + need / (1L << 20) + " MiB of weights but only "
+          + available / (1L << 20) + " MiB of memory is available; try --weights q8_0 or q4_0");
+    }
     progress.accept("measuring memory read bandwidth (" + o.threads() + " threads)");
-    double bandwidth = ReadBandwidth.measure(o.threads(), o.bandwidthBytes(), 5);
+    // Many short passes, best kept: on a shared machine some passes lose their core.
+    double bandwidth = ReadBandwidth.measure(o.threads(), o.bandwidthBytes(), 16);
     r.put("memory_read_bandwidth_gb_per_s", bandwidth / 1e9);
 
     progress.accept("building " + o.shape().label() + " with random " + o.weights().flagName() + " weights");
@@ -188,8 +211,8 @@ public final class Benchmark {
   private void warmUp(Glm4vModel model, ModelConfig config) {
     progress.accept("warming up");
     for (int round = 0; round < 2; round++) {
-      Sequence seq = model.newSequence(40);
-      prefill(model, seq, 32, 3);
+      Sequence seq = model.newSequence(72);
+      prefill(model, seq, 64, 3);
       for (int i = 0; i < 4; i++) {
         seq.step(5 + i);
       }

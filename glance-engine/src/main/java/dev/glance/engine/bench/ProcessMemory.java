@@ -26,6 +26,20 @@ public record ProcessMemory(long rss, long peak) {
     return new ProcessMemory(rss, peak);
   }
 
+  /** MemAvailable from /proc/meminfo in bytes; -1 where unknown. */
+  public static long available() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (line.startsWith("MemAvailable:")) {
+          return kib(line);
+        }
+      }
+    } catch (IOException e) {
+      return -1;
+    }
+    return -1;
+  }
+
   private static long kib(String line) {
     String[] parts = line.substring(line.indexOf(':') + 1).trim().split("\\s+");
     return Long.parseLong(parts[0]) * 1024;

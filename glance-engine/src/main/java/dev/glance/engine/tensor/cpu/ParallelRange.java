@@ -54,7 +54,8 @@ final class ParallelRange implements AutoCloseable {
     if (n <= 0) {
       return;
     }
-    int chunks = Math.min(threads * 4, Math.max(1, n / Math.max(1, grain)));
+    // Many small chunks: a thread the OS preempts mid-chunk then holds up only a little work.
+    int chunks = Math.min(threads * 16, Math.max(1, n / Math.max(1, grain)));
     if (chunks == 1 || threads == 1 || Thread.currentThread() instanceof WorkerThread || lock.isHeldByCurrentThread()) {
       body.run(0, 0, n);
       return;

@@ -84,6 +84,13 @@ final class AskCommand implements Callable<Integer> {
       description = "cpu, cuda or cuda:N (default ${DEFAULT-VALUE}); CUDA where it cannot run is an error")
   String device;
 
+  @Option(names = "--quantize", paramLabel = "FORMAT",
+      description = "quantise the text decoder's weights at load: q8_0 or q4_0 (default: as stored)")
+  String quantize;
+
+  @Option(names = "--kv", paramLabel = "DTYPE", description = "KV cache precision: f32 (default) or bf16")
+  String kv;
+
   @Option(names = "--verbose", description = "stack traces on errors")
   boolean verbose;
 
@@ -95,12 +102,15 @@ final class AskCommand implements Callable<Integer> {
     if (threads != null && threads < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be at least 1, got " + threads);
     }
+    EngineOptions options = EngineOptions.defaults()
+        .withQuantize(EngineOptions.parseQuantize(quantize, "--quantize"))
+        .withKv(EngineOptions.parseKv(kv, "--kv"));
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     Path dir = main.modelLocator(err).locate(model);
     BackendChoice choice = BackendChoice.parse(device);
     try (Backend backend = choice.open(threads);
-        Engine engine = Engine.load(dir, backend, EngineOptions.defaults())) {
+        Engine engine = Engine.load(dir, backend, options)) {
       GenerationRequest request = request(engine.generationConfig());
       GenerationResult result = engine.generate(request, piece -> {
         if (json) {

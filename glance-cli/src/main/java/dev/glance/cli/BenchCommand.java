@@ -1,40 +1,67 @@
 package dev.glance.cli;
 
-import dev.glance.cuda.CudaBackend;
-import dev.glance.cuda.bench.BenchShape;
-import dev.glance.cuda.bench.GpuBenchmark;
-import dev.glance.engine.GlanceException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.glance.engine.bench.BenchOptions;
+import dev.glance.engine.bench.BenchShape;
+import dev.glance.engine.bench.Benchmark;
+import dev.glance.engine.runtime.EngineOptions;
+import dev.glance.engine.tensor.DType;
 import java.io.PrintWriter;
-import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code glance bench}: speed of a random-weight model of a named shape, measured in one run
- * against the hardware's own bandwidth. This build measures GPUs ({@code --device cuda[:N]});
- * see docs/GPU.md for the figures it prints.
+ * {@code glance bench}: speed of a random-weight model of a named shape on this machine, on the
+ * CPU (default) or a GPU ({@code --device cuda[:N]}, see docs/GPU.md), measured in one run
+ * against the hardware's own bandwidth.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Benchmark a random-weight model of a named shape (no checkpoint needed).")
+    description = "Time preprocessing, vision, prefill and decode on a random-weight model of a named"
+        + " shape; report decode against the measured memory-bandwidth roofline.")
 final class BenchCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cuda",
-      description = "cuda or cuda:N (default ${DEFAULT-VALUE})")
+  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu",
+      description = "cpu, cuda or cuda:N (default ${DEFAULT-VALUE})")
   String device;
 
-  @Option(names = "--shape", paramLabel = "NAME", defaultValue = "glm46v-flash",
-      description = "glm46v-flash, mid or tiny (default ${DEFAULT-VALUE})")
+  @Option(names = "--work-dir", paramLabel = "DIR",
+      description = "GPU only: where the synthetic checkpoint (a sparse file) is written (default: a temp folder)")
+  java.nio.file.Path workDir;
+
+  @Option(names = "--shape", paramLabel = "SHAPE", defaultValue = "mid",
+      description = "tiny, mid or glm46v-flash (default ${DEFAULT-VALUE})")
   String shape;
 
-  @Option(names = "--work-dir", paramLabel = "DIR",
-      description = "where the synthetic checkpoint (a sparse file) is written (default: a temp folder)")
-  Path workDir;
+  @Option(names = "--weights", paramLabel = "FORMAT", defaultValue = "bf16",
+      description = "text decoder weights: bf16, f32, q8_0 or q4_0 (default ${DEFAULT-VALUE}); vision stays bf16")
+  String weights;
 
-  @Option(names = "--repeats", paramLabel = "N", defaultValue = "3", description = "end-to-end runs (median)")
-  int repeats;
+  @Option(names = "--kv", paramLabel = "DTYPE", defaultValue = "f32", description = "KV cache: f32 or bf16")
+  String kv;
+
+  @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
+  Integer threads;
+
+  @Option(names = "--decode-tokens", paramLabel = "N", defaultValue = "16",
+      description = "decode steps timed after a 512-token prompt (default ${DEFAULT-VALUE})")
+  int decodeTokens;
+
+  @Option(names = "--repeat", paramLabel = "N", defaultValue = "1",
+      description = "timed runs per measurement, fastest reported (default ${DEFAULT-VALUE})")
+  int repeat;
+
+  @Option(names = "--no-vision", description = "skip the vision tower timings")
+  boolean noVision;
+
+  @Option(names = "--bandwidth-mib", paramLabel = "MIB", defaultValue = "1024",
+      description = "buffer read by the bandwidth loop (default ${DEFAULT-VALUE})")
+  int bandwidthMib;
 
   @Option(names = "--json", description = "print one JSON object")
   boolean json;
@@ -44,28 +71,67 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!BenchShape.NAMES.contains(shape)) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--shape must be one of " + BenchShape.NAMES
-          + ", got " + shape);
+    CommandLine cl = spec.commandLine();
+    if (threads != null && threads < 1) {
+      throw new CommandLine.ParameterException(cl, "--threads must be at least 1, got " + threads);
     }
-    if (repeats < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--repeats must be at least 1, got " + repeats);
+    if (decodeTokens < 1 || repeat < 1 || bandwidthMib < 1) {
+      throw new CommandLine.ParameterException(cl, "--decode-tokens, --repeat and --bandwidth-mib must be positive");
     }
     BackendChoice choice = BackendChoice.parse(device);
-    if (!choice.cuda()) {
-      throw new GlanceException.BadRequest("glance bench --device " + device
-          + ": this build benchmarks GPUs only (--device cuda or cuda:N)");
+    if (choice.cuda()) {
+      return gpu(choice, cl.getOut());
     }
-    Path dir = workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"), "glance-bench-" + shape);
-    PrintWriter out = spec.commandLine().getOut();
-    try (CudaBackend backend = choice.openCuda()) {
-      GpuBenchmark.Options defaults = GpuBenchmark.Options.defaults(shape, dir);
-      GpuBenchmark.Options o = new GpuBenchmark.Options(shape, dir, defaults.answerTokens(), defaults.questionTokens(),
-          repeats, defaults.decodeSteps(), defaults.bandwidthBytes(), defaults.seed());
-      GpuBenchmark.Report r = GpuBenchmark.run(backend, o, System.err);
+    BenchOptions options = new BenchOptions(BenchShape.parse(shape),
+        DType.parse(weights, "--weights", DType.BF16, DType.F32, DType.Q8_0, DType.Q4_0),
+        EngineOptions.parseKv(kv, "--kv"),
+        threads == null ? Runtime.getRuntime().availableProcessors() : threads,
+        decodeTokens, repeat, !noVision, bandwidthMib * (1L << 20));
+    PrintWriter out = cl.getOut();
+    PrintWriter err = cl.getErr();
+    ObjectNode result = new Benchmark(options, step -> {
+      err.println("bench: " + step);
+      err.flush();
+    }).run();
+    if (json) {
+      out.println(result.toString());
+    } else {
+      print(result, "", out);
+    }
+    out.flush();
+    return 0;
+  }
+
+  /** The GPU benchmark (glance-cuda): the same shapes, timed on the device. */
+  private int gpu(BackendChoice choice, PrintWriter out) {
+    if (!dev.glance.cuda.bench.BenchShape.NAMES.contains(shape)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--shape must be one of "
+          + dev.glance.cuda.bench.BenchShape.NAMES + ", got " + shape);
+    }
+    java.nio.file.Path dir = workDir != null ? workDir
+        : java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "glance-bench-" + shape);
+    try (dev.glance.cuda.CudaBackend backend = choice.openCuda()) {
+      var defaults = dev.glance.cuda.bench.GpuBenchmark.Options.defaults(shape, dir);
+      var o = new dev.glance.cuda.bench.GpuBenchmark.Options(shape, dir, defaults.answerTokens(),
+          defaults.questionTokens(), Math.max(3, repeat), defaults.decodeSteps(), defaults.bandwidthBytes(),
+          defaults.seed());
+      var r = dev.glance.cuda.bench.GpuBenchmark.run(backend, o, System.err);
       out.println(json ? r.toJson() : r.toText());
       out.flush();
       return 0;
+    }
+  }
+
+  private static void print(JsonNode node, String prefix, PrintWriter out) {
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      if (e.getValue().isObject()) {
+        print(e.getValue(), prefix + e.getKey() + ".", out);
+      } else if (e.getValue().isFloatingPointNumber()) {
+        out.printf("%-48s %.3f%n", prefix + e.getKey(), e.getValue().asDouble());
+      } else {
+        out.printf("%-48s %s%n", prefix + e.getKey(), e.getValue().asText());
+      }
     }
   }
 }

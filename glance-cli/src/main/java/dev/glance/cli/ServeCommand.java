@@ -160,7 +160,7 @@ final class ServeCommand implements Callable<Integer> {
     CpuBackend backend = threads == null ? new CpuBackend() : new CpuBackend(threads);
     try {
       Engine engine = Engine.load(model, backend,
-          new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), context, EngineOptions.DEFAULT_VISION_CACHE_BYTES));
+          new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), context));
       EngineWorker worker = new EngineWorker(engine::generate, config.queueSize());
       ServedModel served;
       try {

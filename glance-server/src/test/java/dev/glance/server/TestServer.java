@@ -35,7 +35,7 @@ public final class TestServer implements AutoCloseable {
   private TestServer(ServerConfig config, Path model) {
     this.config = config;
     this.backend = new CpuBackend();
-    this.engine = Engine.load(model, backend, new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), 0, EngineOptions.DEFAULT_VISION_CACHE_BYTES));
+    this.engine = Engine.load(model, backend, new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), 0));
     this.server = GlanceServer.start(config, RequestLog.to(log));
     server.serve(ServedModel.of(engine, new EngineWorker(engine::generate, config.queueSize()), config));
   }

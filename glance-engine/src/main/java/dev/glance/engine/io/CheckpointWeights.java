@@ -19,7 +19,7 @@ import java.util.Map;
  * transformers 5.x layout ({@code model.language_model.*}, {@code model.visual.*}) and the older
  * one ({@code model.*}, {@code visual.*}), so checkpoints saved by either load.
  */
-public final class CheckpointWeights implements AutoCloseable {
+public final class CheckpointWeights implements TensorSource, AutoCloseable {
   public static final String SINGLE = "model.safetensors";
   public static final String INDEX = "model.safetensors.index.json";
 
@@ -79,7 +79,13 @@ public final class CheckpointWeights implements AutoCloseable {
     return tensors;
   }
 
+  @Override
+  public String describe() {
+    return dir.toString();
+  }
+
   /** The tensor under {@code name} or one of its legacy spellings; null when absent. */
+  @Override
   public TensorData find(String name) {
     for (String candidate : spellings(name)) {
       TensorData t = tensors.get(candidate);
@@ -91,6 +97,7 @@ public final class CheckpointWeights implements AutoCloseable {
   }
 
   /** The tensor {@code name}, checked to have exactly {@code shape}. */
+  @Override
   public TensorData require(String name, long... shape) {
     TensorData t = find(name);
     if (t == null) {

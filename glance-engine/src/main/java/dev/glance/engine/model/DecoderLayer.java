@@ -37,15 +37,15 @@ final class DecoderLayer {
     postSelfAttnNorm = w.vector(prefix + "post_self_attn_layernorm.weight", h);
     postAttnNorm = w.vector(prefix + "post_attention_layernorm.weight", h);
     postMlpNorm = w.vector(prefix + "post_mlp_layernorm.weight", h);
-    q = w.matrix(prefix + "self_attn.q_proj.weight", qw, h);
+    q = w.textMatrix(prefix + "self_attn.q_proj.weight", qw, h);
     qBias = w.vector(prefix + "self_attn.q_proj.bias", qw);
-    k = w.matrix(prefix + "self_attn.k_proj.weight", kvw, h);
+    k = w.textMatrix(prefix + "self_attn.k_proj.weight", kvw, h);
     kBias = w.vector(prefix + "self_attn.k_proj.bias", kvw);
-    v = w.matrix(prefix + "self_attn.v_proj.weight", kvw, h);
+    v = w.textMatrix(prefix + "self_attn.v_proj.weight", kvw, h);
     vBias = w.vector(prefix + "self_attn.v_proj.bias", kvw);
-    o = w.matrix(prefix + "self_attn.o_proj.weight", h, qw);
-    gateUp = w.matrix(prefix + "mlp.gate_up_proj.weight", 2 * c.intermediate(), h);
-    down = w.matrix(prefix + "mlp.down_proj.weight", h, c.intermediate());
+    o = w.textMatrix(prefix + "self_attn.o_proj.weight", h, qw);
+    gateUp = w.textMatrix(prefix + "mlp.gate_up_proj.weight", 2 * c.intermediate(), h);
+    down = w.textMatrix(prefix + "mlp.down_proj.weight", h, c.intermediate());
   }
 
   /** x [rows][hidden] at positions [start, start + rows), updated in place; cos/sin already set. */
@@ -59,14 +59,12 @@ final class DecoderLayer {
     b.writeKv(cache, index, start, ws.k, ws.v);
     b.attentionCausal(ws.q, cache, index, start, c.heads(), ws.attn);
     b.linear(ws.attn, o, null, ws.out);
-    b.rmsNorm(ws.out, postSelfAttnNorm, c.rmsEps(), ws.out);
-    b.add(x, ws.out, x);
+    b.addRmsNorm(x, ws.out, postSelfAttnNorm, c.rmsEps());
 
     b.rmsNorm(x, postAttnNorm, c.rmsEps(), ws.normed);
     b.linear(ws.normed, gateUp, null, ws.gateUp);
     b.siluGlu(ws.gateUp, ws.act);
     b.linear(ws.act, down, null, ws.out);
-    b.rmsNorm(ws.out, postMlpNorm, c.rmsEps(), ws.out);
-    b.add(x, ws.out, x);
+    b.addRmsNorm(x, ws.out, postMlpNorm, c.rmsEps());
   }
 }

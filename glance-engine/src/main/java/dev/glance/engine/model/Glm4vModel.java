@@ -3,6 +3,9 @@ package dev.glance.engine.model;
 import dev.glance.engine.GlanceException;
 import dev.glance.engine.image.ImageGrid;
 import dev.glance.engine.io.CheckpointWeights;
+import dev.glance.engine.io.TensorSource;
+import dev.glance.engine.tensor.DType;
+import java.util.Optional;
 import dev.glance.engine.io.ModelConfig;
 import dev.glance.engine.tensor.Backend;
 import dev.glance.engine.tensor.Tensor;
@@ -17,34 +20,71 @@ import java.util.List;
  */
 public final class Glm4vModel implements AutoCloseable {
   private final ModelConfig config;
-  private final CheckpointWeights weights;
+  private final AutoCloseable weights;
   private final Arena arena;
   private final Backend backend;
+  private final DType kvType;
   private final VisionTower vision;
   private final TextDecoder text;
 
-  private Glm4vModel(ModelConfig config, CheckpointWeights weights, Arena arena, Backend backend) {
+  private Glm4vModel(ModelConfig config, TensorSource source, AutoCloseable weights, Arena arena, Backend backend,
+      Optional<DType> quantize, DType kvType) {
     this.config = config;
     this.weights = weights;
     this.arena = arena;
     this.backend = backend;
-    WeightLoader loader = new WeightLoader(weights, backend);
+    this.kvType = kvType;
+    WeightLoader loader = new WeightLoader(source, backend, quantize);
     this.vision = new VisionTower(loader, config.vision(), arena);
     this.text = new TextDecoder(loader, config.text());
   }
 
-  /** Loads config.json and the weights of {@code dir} onto {@code backend}. */
+  /** Loads config.json and the weights of {@code dir} onto {@code backend}, as stored. */
   public static Glm4vModel load(Path dir, Backend backend) {
+    return load(dir, backend, Optional.empty(), DType.F32);
+  }
+
+  /**
+   * Loads config.json and the weights of {@code dir} onto {@code backend}; the text decoder's
+   * matrices are quantised to {@code quantize} (Q8_0, Q4_0) when given, and sequences keep their
+   * keys and values as {@code kvType} (F32 or BF16).
+   */
+  public static Glm4vModel load(Path dir, Backend backend, Optional<DType> quantize, DType kvType) {
     ModelConfig config = ModelConfig.load(dir);
     CheckpointWeights weights = CheckpointWeights.open(dir);
+    return build(config, weights, weights, backend, quantize, kvType);
+  }
+
+  /**
+   * A model over any tensor source (benchmarks generate one); {@code owner} is closed with the
+   * model (null if nothing to close).
+   */
+  public static Glm4vModel build(ModelConfig config, TensorSource source, AutoCloseable owner, Backend backend,
+      Optional<DType> quantize, DType kvType) {
     Arena arena = Arena.ofShared();
     try {
-      return new Glm4vModel(config, weights, arena, backend);
+      return new Glm4vModel(config, source, owner, arena, backend, quantize, kvType);
     } catch (RuntimeException e) {
       arena.close();
-      weights.close();
+      closeQuietly(owner);
       throw e;
     }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception ignored) {
+      // Closing after a failed load: the load's error is the one worth reporting.
+    }
+  }
+
+  /** How sequences store keys and values. */
+  public DType kvType() {
+    return kvType;
   }
 
   public ModelConfig config() {
@@ -109,6 +149,6 @@ public final class Glm4vModel implements AutoCloseable {
   @Override
   public void close() {
     arena.close();
-    weights.close();
+    closeQuietly(weights);
   }
 }

@@ -26,12 +26,17 @@ public final class Sequence {
     this.model = model;
     this.b = model.backend();
     var c = model.config().text();
-    this.cache = b.kvCache(c.layers(), c.kvHeads(), c.headDim(), capacity);
+    this.cache = b.kvCache(c.layers(), c.kvHeads(), c.headDim(), capacity, model.kvType());
     this.stepWorkspace = model.text().workspace(b, 1);
     this.stepHidden = b.allocate(1, c.hidden());
     this.stepLogits = b.allocate(1, c.vocabSize());
     this.lastHidden = b.allocate(1, c.hidden());
     this.logits = new float[c.vocabSize()];
+  }
+
+  /** The sequence's KV cache (for memory accounting). */
+  public KvCache cache() {
+    return cache;
   }
 
   public int length() {

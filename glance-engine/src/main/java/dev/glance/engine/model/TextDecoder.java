@@ -35,7 +35,7 @@ public final class TextDecoder {
       layers.add(new DecoderLayer(w, PREFIX + "layers." + i + ".", i, c));
     }
     norm = w.vector(PREFIX + "norm.weight", c.hidden());
-    lmHead = w.matrix("lm_head.weight", c.vocabSize(), c.hidden());
+    lmHead = w.textMatrix("lm_head.weight", c.vocabSize(), c.hidden());
     rope = new MRope(c);
   }
 

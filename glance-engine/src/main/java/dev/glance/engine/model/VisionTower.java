@@ -37,9 +37,9 @@ public final class VisionTower {
     patchBias = w.vector(PREFIX + "patch_embed.proj.bias", d);
     postConvNorm = w.vector(PREFIX + "post_conv_layernorm.weight", d);
     postNorm = w.vector(PREFIX + "post_layernorm.weight", d);
-    var table = w.checkpoint().find(PREFIX + "embeddings.position_embedding.weight");
+    var table = w.source().find(PREFIX + "embeddings.position_embedding.weight");
     if (table == null || table.dims() != 2 || table.shape()[1] != d) {
-      throw new GlanceException.ModelLoad(w.checkpoint().dir() + ": tensor " + PREFIX
+      throw new GlanceException.ModelLoad(w.source().describe() + ": tensor " + PREFIX
           + "embeddings.position_embedding.weight missing or not [n, " + d + "]");
     }
     positions = new VisionPositionEmbedding(table.toFloatArray(), (int) table.shape()[0], d);

@@ -77,7 +77,7 @@ public final class Engine implements AutoCloseable {
     if (!Files.isDirectory(dir)) {
       throw new GlanceException.ModelLoad(dir + ": model directory not found");
     }
-    Glm4vModel model = Glm4vModel.load(dir, backend);
+    Glm4vModel model = Glm4vModel.load(dir, backend, options.quantize(), options.kv());
     Tokenizer tokenizer = null;
     try {
       tokenizer = Tokenizer.load(dir);

@@ -12,6 +12,19 @@ public interface Backend extends AutoCloseable {
   /** Prepares a checkpoint tensor as a [rows][cols] weight matrix (the bytes must match). */
   Weight matrix(TensorData data, int rows, int cols);
 
+  /**
+   * Prepares a checkpoint tensor as a weight stored in {@code format}: the stored dtype (then as
+   * {@link #matrix(TensorData, int, int)}) or a block format (Q8_0, Q4_0) the backend quantises it
+   * to once, here. Vectors (rows = 1) keep their precision whatever the format.
+   */
+  default Weight matrix(TensorData data, int rows, int cols, DType format) {
+    if (format != data.dtype() && rows != 1) {
+      throw new dev.glance.engine.GlanceException.Unsupported(
+          "this backend cannot store " + data.name() + " as " + format);
+    }
+    return matrix(data, rows, cols);
+  }
+
   /** Prepares a 1-D checkpoint tensor (norm weights, biases). */
   default Weight vector(TensorData data) {
     return matrix(data, 1, Math.toIntExact(data.elements()));
@@ -44,6 +57,15 @@ public interface Backend extends AutoCloseable {
 
   /** Root-mean-square norm of each row, times weight; out may be x. */
   void rmsNorm(Tensor x, Weight weight, float eps, Tensor out);
+
+  /**
+   * residual += rmsNorm(y) * weight, row by row (the sandwich-norm residual step, fused so the
+   * rows are read once); y may be overwritten.
+   */
+  default void addRmsNorm(Tensor residual, Tensor y, Weight weight, float eps) {
+    rmsNorm(y, weight, eps, y);
+    add(residual, y, residual);
+  }
 
   /** LayerNorm of each row with weight and bias; out may be x. */
   void layerNorm(Tensor x, Weight weight, Weight bias, float eps, Tensor out);
@@ -80,6 +102,14 @@ public interface Backend extends AutoCloseable {
   void attentionSegments(Tensor qkv, int heads, int headDim, int[] segmentStarts, Tensor out);
 
   KvCache kvCache(int layers, int kvHeads, int headDim, int capacity);
+
+  /** A KV cache storing keys and values as {@code dtype} (F32, or BF16 for half the memory). */
+  default KvCache kvCache(int layers, int kvHeads, int headDim, int capacity, DType dtype) {
+    if (dtype != DType.F32) {
+      throw new dev.glance.engine.GlanceException.Unsupported("this backend has no " + dtype + " KV cache");
+    }
+    return kvCache(layers, kvHeads, headDim, capacity);
+  }
 
   /** Writes k and v rows (kvHeads*headDim wide) at positions [start, start + k.rows) of a layer. */
   void writeKv(KvCache cache, int layer, int start, Tensor k, Tensor v);

@@ -40,6 +40,17 @@ public record TensorData(String name, DType dtype, long[] shape, MemorySegment d
       case F16 -> Float.float16ToFloat(data.getAtIndex(I16, i));
       case I64 -> data.getAtIndex(I64, i);
       case I32 -> data.getAtIndex(I32, i);
+      case Q8_0 -> {
+        long block = i / DType.BLOCK * 34;
+        yield Float.float16ToFloat(data.get(I16, block)) * data.get(ValueLayout.JAVA_BYTE, block + 2 + i % DType.BLOCK);
+      }
+      case Q4_0 -> {
+        long block = i / DType.BLOCK * 18;
+        int j = (int) (i % DType.BLOCK);
+        int packed = data.get(ValueLayout.JAVA_BYTE, block + 2 + (j & 15)) & 0xff;
+        int q = (j < 16 ? packed & 15 : packed >>> 4) - 8;
+        yield Float.float16ToFloat(data.get(I16, block)) * q;
+      }
     };
   }
 

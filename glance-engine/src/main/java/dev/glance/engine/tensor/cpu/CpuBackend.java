@@ -2,27 +2,38 @@ package dev.glance.engine.tensor.cpu;
 
 import dev.glance.engine.GlanceException;
 import dev.glance.engine.tensor.Backend;
+import dev.glance.engine.tensor.DType;
 import dev.glance.engine.tensor.KvCache;
+import dev.glance.engine.tensor.Quantizer;
 import dev.glance.engine.tensor.Tensor;
 import dev.glance.engine.tensor.TensorData;
 import dev.glance.engine.tensor.Weight;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The CPU backend: activations on the heap, weights read in place from the mapped checkpoint,
- * every kernel split over all cores by one {@link ParallelRange}.
+ * The CPU backend: activations on the heap, weights read in place from the mapped checkpoint or
+ * from off-heap quantised blocks, every kernel split over all cores by one {@link ParallelRange}.
+ * Kernels use the Java Vector API at the machine's preferred width. One thread drives a backend
+ * at a time (the engine loop); kernels that keep scratch buffers serialise their callers.
  */
 public final class CpuBackend implements Backend {
   private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
-  /** Output rows per linear-layer chunk: a chunk's weights stay in cache while each token passes. */
-  private static final int LINEAR_ROW_BLOCK = 16;
+  private static final int VL = FS.length();
+  /** Element-wise work per chunk: small tensors (a decode step's rows) stay on one thread. */
+  private static final int ELEMENT_GRAIN = 1 << 14;
 
   private final ParallelRange parallel;
+  private final MatMul matmul;
+  private final Attention attention;
 
   public CpuBackend(int threads) {
     this.parallel = new ParallelRange(threads);
+    this.matmul = new MatMul(parallel);
+    this.attention = new Attention(parallel);
   }
 
   public CpuBackend() {
@@ -39,7 +50,59 @@ public final class CpuBackend implements Backend {
       throw new GlanceException.ModelLoad(
           "tensor " + data.name() + " " + data.shapeString() + " cannot be viewed as " + rows + "x" + cols);
     }
-    return CpuWeight.of(data.name(), data.dtype(), data.data(), rows, cols);
+    CpuWeight w = CpuWeight.of(data.name(), data.dtype(), data.data(), rows, cols);
+    if (rows == 1) {
+      // Norm weights and biases: converted once, read as plain floats by every kernel.
+      float[] v = new float[cols];
+      w.toFloats(0, 0, cols, v, 0);
+      return new CpuWeight.Vec(data.name(), v);
+    }
+    return w;
+  }
+
+  @Override
+  public Weight matrix(TensorData data, int rows, int cols, DType format) {
+    Weight stored = matrix(data, rows, cols);
+    if (format == data.dtype() || rows == 1) {
+      return stored;
+    }
+    if (!format.quantized()) {
+      throw new GlanceException.Unsupported("tensor " + data.name() + ": cannot convert " + data.dtype()
+          + " weights to " + format + "; supported: Q8_0, Q4_0 or as stored");
+    }
+    return quantize((CpuWeight) stored, format);
+  }
+
+  /**
+   * Quantises a weight into off-heap memory owned by the returned weight (freed when it is no
+   * longer reachable), rows in parallel; then tells the OS it may drop the source's mapped pages.
+   */
+  private CpuWeight quantize(CpuWeight src, DType format) {
+    int rows = src.rows();
+    int cols = src.cols();
+    if (cols % DType.BLOCK != 0) {
+      throw new GlanceException.Unsupported("tensor " + src.name() + " has rows of " + cols
+          + " values; " + format + " needs a multiple of " + DType.BLOCK);
+    }
+    long rowBytes = format.rowBytes(cols);
+    MemorySegment dst = Arena.ofAuto().allocate(rowBytes * rows, 64);
+    parallel.forEach(rows, 64, (from, to) -> {
+      float[] row = new float[cols];
+      for (int r = from; r < to; r++) {
+        src.toFloats(r, 0, cols, row, 0);
+        Quantizer.quantize(format, row, 0, cols, dst, r * rowBytes);
+      }
+    });
+    MemorySegment source = switch (src) {
+      case CpuWeight.F32 f -> f.seg();
+      case CpuWeight.BF16 b -> b.seg();
+      case CpuWeight.F16 h -> h.seg();
+      default -> null;
+    };
+    if (source != null && source.isMapped()) {
+      source.unload();
+    }
+    return CpuWeight.of(src.name(), format, dst, rows, cols);
   }
 
   @Override
@@ -92,15 +155,11 @@ public final class CpuBackend implements Backend {
   public void embed(Weight table, int[] ids, Tensor out) {
     CpuWeight w = (CpuWeight) table;
     CpuTensor o = CpuTensor.of(out);
-    int cols = w.cols();
     for (int r = 0; r < ids.length; r++) {
       if (ids[r] < 0 || ids[r] >= w.rows()) {
         throw new GlanceException.BadRequest("token id " + ids[r] + " outside the vocabulary of " + w.rows());
       }
-      int base = r * cols;
-      for (int c = 0; c < cols; c++) {
-        o.data()[base + c] = w.get(ids[r], c);
-      }
+      w.toFloats(ids[r], 0, w.cols(), o.data(), r * w.cols());
     }
   }
 
@@ -113,37 +172,18 @@ public final class CpuBackend implements Backend {
       throw new IllegalArgumentException("linear " + w.name() + ": x " + in.rows() + "x" + in.cols()
           + ", W " + w.rows() + "x" + w.cols() + ", out " + o.rows() + "x" + o.cols());
     }
-    float[] b = bias == null ? null : row((CpuWeight) bias);
-    int n = in.rows();
-    int inF = in.cols();
-    int outF = w.rows();
-    float[] xs = in.data();
-    float[] os = o.data();
-    int blocks = (outF + LINEAR_ROW_BLOCK - 1) / LINEAR_ROW_BLOCK;
-    parallel.forEach(blocks, 1, (from, to) -> {
-      int r0 = from * LINEAR_ROW_BLOCK;
-      int r1 = Math.min(outF, to * LINEAR_ROW_BLOCK);
-      for (int blk = r0; blk < r1; blk += LINEAR_ROW_BLOCK) {
-        int end = Math.min(r1, blk + LINEAR_ROW_BLOCK);
-        for (int t = 0; t < n; t++) {
-          int xo = t * inF;
-          int oo = t * outF;
-          for (int r = blk; r < end; r++) {
-            float v = w.dot(r, xs, xo);
-            os[oo + r] = b == null ? v : v + b[r];
-          }
-        }
-      }
-    });
+    matmul.linear(w, in.data(), in.rows(), bias == null ? null : values(bias), o.data());
   }
 
-  /** A vector weight as a float array (norm weights and biases are small). */
-  private static float[] row(CpuWeight w) {
-    float[] r = new float[w.rows() * w.cols()];
-    for (int i = 0; i < w.rows(); i++) {
-      for (int j = 0; j < w.cols(); j++) {
-        r[i * w.cols() + j] = w.get(i, j);
-      }
+  /** A vector weight's values (norm weights and biases are converted at load). */
+  private static float[] values(Weight w) {
+    if (w instanceof CpuWeight.Vec v) {
+      return v.values();
+    }
+    CpuWeight c = (CpuWeight) w;
+    float[] r = new float[c.rows() * c.cols()];
+    for (int i = 0; i < c.rows(); i++) {
+      c.toFloats(i, 0, c.cols(), r, i * c.cols());
     }
     return r;
   }
@@ -152,19 +192,67 @@ public final class CpuBackend implements Backend {
   public void rmsNorm(Tensor x, Weight weight, float eps, Tensor out) {
     CpuTensor in = CpuTensor.of(x);
     CpuTensor o = CpuTensor.of(out);
-    float[] g = row((CpuWeight) weight);
+    float[] g = values(weight);
     int cols = in.cols();
-    parallel.forEach(in.rows(), 8, (from, to) -> {
+    float[] xs = in.data();
+    float[] os = o.data();
+    parallel.forEach(in.rows(), Math.max(1, ELEMENT_GRAIN / cols), (from, to) -> {
       for (int r = from; r < to; r++) {
         int base = r * cols;
-        double ss = 0;
-        for (int c = 0; c < cols; c++) {
-          float v = in.data()[base + c];
-          ss += v * v;
+        int upper = FS.loopBound(cols);
+        FloatVector acc = FloatVector.zero(FS);
+        int c = 0;
+        for (; c < upper; c += VL) {
+          FloatVector v = FloatVector.fromArray(FS, xs, base + c);
+          acc = v.fma(v, acc);
+        }
+        double ss = acc.reduceLanes(VectorOperators.ADD);
+        for (; c < cols; c++) {
+          ss += xs[base + c] * xs[base + c];
         }
         float inv = (float) (1.0 / Math.sqrt(ss / cols + eps));
-        for (int c = 0; c < cols; c++) {
-          o.data()[base + c] = in.data()[base + c] * inv * g[c];
+        FloatVector iv = FloatVector.broadcast(FS, inv);
+        c = 0;
+        for (; c < upper; c += VL) {
+          FloatVector.fromArray(FS, xs, base + c).mul(iv).mul(FloatVector.fromArray(FS, g, c)).intoArray(os, base + c);
+        }
+        for (; c < cols; c++) {
+          os[base + c] = xs[base + c] * inv * g[c];
+        }
+      }
+    });
+  }
+
+  @Override
+  public void addRmsNorm(Tensor residual, Tensor y, Weight weight, float eps) {
+    CpuTensor res = CpuTensor.of(residual);
+    float[] ys = CpuTensor.of(y).data();
+    float[] xs = res.data();
+    float[] g = values(weight);
+    int cols = res.cols();
+    parallel.forEach(res.rows(), Math.max(1, ELEMENT_GRAIN / cols), (from, to) -> {
+      for (int r = from; r < to; r++) {
+        int base = r * cols;
+        int upper = FS.loopBound(cols);
+        FloatVector acc = FloatVector.zero(FS);
+        int c = 0;
+        for (; c < upper; c += VL) {
+          FloatVector v = FloatVector.fromArray(FS, ys, base + c);
+          acc = v.fma(v, acc);
+        }
+        double ss = acc.reduceLanes(VectorOperators.ADD);
+        for (; c < cols; c++) {
+          ss += ys[base + c] * ys[base + c];
+        }
+        float inv = (float) (1.0 / Math.sqrt(ss / cols + eps));
+        FloatVector iv = FloatVector.broadcast(FS, inv);
+        c = 0;
+        for (; c < upper; c += VL) {
+          FloatVector.fromArray(FS, ys, base + c).mul(iv).mul(FloatVector.fromArray(FS, g, c))
+              .add(FloatVector.fromArray(FS, xs, base + c)).intoArray(xs, base + c);
+        }
+        for (; c < cols; c++) {
+          xs[base + c] += ys[base + c] * inv * g[c];
         }
       }
     });
@@ -174,10 +262,10 @@ public final class CpuBackend implements Backend {
   public void layerNorm(Tensor x, Weight weight, Weight bias, float eps, Tensor out) {
     CpuTensor in = CpuTensor.of(x);
     CpuTensor o = CpuTensor.of(out);
-    float[] g = row((CpuWeight) weight);
-    float[] b = row((CpuWeight) bias);
+    float[] g = values(weight);
+    float[] b = values(bias);
     int cols = in.cols();
-    parallel.forEach(in.rows(), 8, (from, to) -> {
+    parallel.forEach(in.rows(), Math.max(1, ELEMENT_GRAIN / cols), (from, to) -> {
       for (int r = from; r < to; r++) {
         int base = r * cols;
         double mean = 0;
@@ -206,9 +294,20 @@ public final class CpuBackend implements Backend {
     float[] y = CpuTensor.of(b).data();
     float[] o = CpuTensor.of(out).data();
     int n = a.rows() * a.cols();
-    for (int i = 0; i < n; i++) {
-      o[i] = x[i] + y[i];
-    }
+    parallel.forEach(n, ELEMENT_GRAIN, (from, to) -> {
+      int i = from;
+      for (int upper = from + FS.loopBound(to - from); i < upper; i += VL) {
+        FloatVector.fromArray(FS, x, i).add(FloatVector.fromArray(FS, y, i)).intoArray(o, i);
+      }
+      for (; i < to; i++) {
+        o[i] = x[i] + y[i];
+      }
+    });
+  }
+
+  /** silu(g) * u over lanes: g / (1 + exp(-g)) * u. */
+  private static FloatVector silu(FloatVector g, FloatVector u) {
+    return g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(u);
   }
 
   @Override
@@ -216,14 +315,24 @@ public final class CpuBackend implements Backend {
     CpuTensor gu = CpuTensor.of(gateUp);
     CpuTensor o = CpuTensor.of(out);
     int half = gu.cols() / 2;
-    for (int r = 0; r < gu.rows(); r++) {
-      int gb = r * gu.cols();
-      int ob = r * o.cols();
-      for (int i = 0; i < half; i++) {
-        float g = gu.data()[gb + i];
-        o.data()[ob + i] = g / (1f + (float) Math.exp(-g)) * gu.data()[gb + half + i];
+    float[] gs = gu.data();
+    float[] os = o.data();
+    int oc = o.cols();
+    int gc = gu.cols();
+    parallel.forEach(gu.rows(), Math.max(1, ELEMENT_GRAIN / half), (from, to) -> {
+      for (int r = from; r < to; r++) {
+        int gb = r * gc;
+        int ob = r * oc;
+        int i = 0;
+        for (int upper = FS.loopBound(half); i < upper; i += VL) {
+          silu(FloatVector.fromArray(FS, gs, gb + i), FloatVector.fromArray(FS, gs, gb + half + i)).intoArray(os, ob + i);
+        }
+        for (; i < half; i++) {
+          float g = gs[gb + i];
+          os[ob + i] = g / (1f + (float) Math.exp(-g)) * gs[gb + half + i];
+        }
       }
-    }
+    });
   }
 
   @Override
@@ -232,18 +341,26 @@ public final class CpuBackend implements Backend {
     float[] u = CpuTensor.of(up).data();
     float[] o = CpuTensor.of(out).data();
     int n = gate.rows() * gate.cols();
-    for (int i = 0; i < n; i++) {
-      o[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i];
-    }
+    parallel.forEach(n, ELEMENT_GRAIN, (from, to) -> {
+      int i = from;
+      for (int upper = from + FS.loopBound(to - from); i < upper; i += VL) {
+        silu(FloatVector.fromArray(FS, g, i), FloatVector.fromArray(FS, u, i)).intoArray(o, i);
+      }
+      for (; i < to; i++) {
+        o[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i];
+      }
+    });
   }
 
   @Override
   public void gelu(Tensor x) {
     float[] d = CpuTensor.of(x).data();
     int n = x.rows() * x.cols();
-    for (int i = 0; i < n; i++) {
-      d[i] = (float) (0.5 * d[i] * (1 + Erf.erf(d[i] / Math.sqrt(2))));
-    }
+    parallel.forEach(n, ELEMENT_GRAIN, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        d[i] = (float) (0.5 * d[i] * (1 + Erf.erf(d[i] / Math.sqrt(2))));
+      }
+    });
   }
 
   @Override
@@ -251,20 +368,24 @@ public final class CpuBackend implements Backend {
     CpuTensor t = CpuTensor.of(x);
     float[] c = CpuTensor.of(cos).data();
     float[] s = CpuTensor.of(sin).data();
+    float[] xs = t.data();
     int pairs = cos.cols();
-    for (int r = 0; r < t.rows(); r++) {
-      for (int h = 0; h < heads; h++) {
-        int base = r * t.cols() + colOffset + h * headDim;
-        for (int j = 0; j < pairs; j++) {
-          float cj = c[r * pairs + j];
-          float sj = s[r * pairs + j];
-          float a = t.data()[base + 2 * j];
-          float b = t.data()[base + 2 * j + 1];
-          t.data()[base + 2 * j] = a * cj - b * sj;
-          t.data()[base + 2 * j + 1] = b * cj + a * sj;
+    int cols = t.cols();
+    parallel.forEach(t.rows(), Math.max(1, ELEMENT_GRAIN / (heads * headDim)), (from, to) -> {
+      for (int r = from; r < to; r++) {
+        for (int h = 0; h < heads; h++) {
+          int base = r * cols + colOffset + h * headDim;
+          for (int j = 0; j < pairs; j++) {
+            float cj = c[r * pairs + j];
+            float sj = s[r * pairs + j];
+            float a = xs[base + 2 * j];
+            float b = xs[base + 2 * j + 1];
+            xs[base + 2 * j] = a * cj - b * sj;
+            xs[base + 2 * j + 1] = b * cj + a * sj;
+          }
         }
       }
-    }
+    });
   }
 
   @Override
@@ -272,109 +393,56 @@ public final class CpuBackend implements Backend {
     CpuTensor t = CpuTensor.of(x);
     float[] c = CpuTensor.of(cos).data();
     float[] s = CpuTensor.of(sin).data();
+    float[] xs = t.data();
     int half = headDim / 2;
-    for (int r = 0; r < t.rows(); r++) {
-      for (int h = 0; h < heads; h++) {
-        int base = r * t.cols() + colOffset + h * headDim;
-        for (int i = 0; i < half; i++) {
-          float ci = c[r * half + i];
-          float si = s[r * half + i];
-          float a = t.data()[base + i];
-          float b = t.data()[base + i + half];
-          t.data()[base + i] = a * ci - b * si;
-          t.data()[base + i + half] = b * ci + a * si;
+    int cols = t.cols();
+    parallel.forEach(t.rows(), Math.max(1, ELEMENT_GRAIN / (heads * headDim)), (from, to) -> {
+      for (int r = from; r < to; r++) {
+        int cb = r * half;
+        for (int h = 0; h < heads; h++) {
+          int base = r * cols + colOffset + h * headDim;
+          int i = 0;
+          for (int upper = FS.loopBound(half); i < upper; i += VL) {
+            FloatVector a = FloatVector.fromArray(FS, xs, base + i);
+            FloatVector b = FloatVector.fromArray(FS, xs, base + half + i);
+            FloatVector ci = FloatVector.fromArray(FS, c, cb + i);
+            FloatVector si = FloatVector.fromArray(FS, s, cb + i);
+            a.mul(ci).sub(b.mul(si)).intoArray(xs, base + i);
+            b.mul(ci).add(a.mul(si)).intoArray(xs, base + half + i);
+          }
+          for (; i < half; i++) {
+            float ci = c[cb + i];
+            float si = s[cb + i];
+            float a = xs[base + i];
+            float b = xs[base + i + half];
+            xs[base + i] = a * ci - b * si;
+            xs[base + i + half] = b * ci + a * si;
+          }
         }
       }
-    }
+    });
   }
 
   @Override
   public void attentionSegments(Tensor qkv, int heads, int headDim, int[] segmentStarts, Tensor out) {
     CpuTensor in = CpuTensor.of(qkv);
     CpuTensor o = CpuTensor.of(out);
-    int width = heads * headDim;
-    int stride = in.cols();
-    float scale = (float) (1.0 / Math.sqrt(headDim));
-    int n = in.rows();
-    // One work item per (head, query row); rows know their segment through a lookup table.
-    int[] segOf = new int[n];
-    for (int s = 0; s + 1 < segmentStarts.length; s++) {
-      for (int r = segmentStarts[s]; r < segmentStarts[s + 1]; r++) {
-        segOf[r] = s;
-      }
-    }
-    parallel.forEach(heads * n, 16, (from, to) -> {
-      float[] scores = null;
-      for (int item = from; item < to; item++) {
-        int h = item / n;
-        int r = item % n;
-        int lo = segmentStarts[segOf[r]];
-        int hi = segmentStarts[segOf[r] + 1];
-        if (scores == null || scores.length < hi - lo) {
-          scores = new float[hi - lo];
-        }
-        attendRow(in.data(), r * stride + h * headDim, in.data(), stride, width + h * headDim,
-            2 * width + h * headDim, lo, hi, headDim, scale, scores, o.data(), r * o.cols() + h * headDim);
-      }
-    });
-  }
-
-  /**
-   * One query row against keys/values at rows [lo, hi) of a row-major store; keys of row j start
-   * at j*stride + kOff, values at j*stride + vOff. Softmax in float32 with the max subtracted.
-   */
-  private static void attendRow(float[] q, int qOff, float[] kv, int stride, int kOff, int vOff,
-      int lo, int hi, int headDim, float scale, float[] scores, float[] out, int outOff) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (int j = lo; j < hi; j++) {
-      float s = dot(q, qOff, kv, j * stride + kOff, headDim) * scale;
-      scores[j - lo] = s;
-      max = Math.max(max, s);
-    }
-    float sum = 0;
-    for (int j = lo; j < hi; j++) {
-      float e = (float) Math.exp(scores[j - lo] - max);
-      scores[j - lo] = e;
-      sum += e;
-    }
-    float inv = 1f / sum;
-    java.util.Arrays.fill(out, outOff, outOff + headDim, 0f);
-    for (int j = lo; j < hi; j++) {
-      axpy(scores[j - lo] * inv, kv, j * stride + vOff, out, outOff, headDim);
-    }
-  }
-
-  private static float dot(float[] a, int ao, float[] b, int bo, int n) {
-    int upper = FS.loopBound(n);
-    FloatVector acc = FloatVector.zero(FS);
-    int i = 0;
-    for (; i < upper; i += FS.length()) {
-      acc = FloatVector.fromArray(FS, a, ao + i).fma(FloatVector.fromArray(FS, b, bo + i), acc);
-    }
-    float s = acc.reduceLanes(VectorOperators.ADD);
-    for (; i < n; i++) {
-      s += a[ao + i] * b[bo + i];
-    }
-    return s;
-  }
-
-  private static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
-    int upper = FS.loopBound(n);
-    FloatVector a = FloatVector.broadcast(FS, alpha);
-    int i = 0;
-    for (; i < upper; i += FS.length()) {
-      FloatVector.fromArray(FS, x, xo + i)
-          .fma(a, FloatVector.fromArray(FS, y, yo + i))
-          .intoArray(y, yo + i);
-    }
-    for (; i < n; i++) {
-      y[yo + i] += alpha * x[xo + i];
-    }
+    attention.segments(in.data(), in.rows(), heads, headDim, segmentStarts, o.data(), o.cols());
   }
 
   @Override
   public KvCache kvCache(int layers, int kvHeads, int headDim, int capacity) {
-    return new CpuKvCache(layers, kvHeads, headDim, capacity);
+    return kvCache(layers, kvHeads, headDim, capacity, DType.F32);
+  }
+
+  @Override
+  public KvCache kvCache(int layers, int kvHeads, int headDim, int capacity, DType dtype) {
+    return new CpuKvCache(layers, kvHeads, headDim, capacity, dtype);
+  }
+
+  /** Bytes a KV cache holds (for memory reports). */
+  public static long kvBytes(KvCache cache) {
+    return ((CpuKvCache) cache).bytes();
   }
 
   @Override
@@ -385,54 +453,18 @@ public final class CpuBackend implements Backend {
       throw new GlanceException.BadRequest("sequence of " + (start + k.rows())
           + " tokens exceeds the KV cache capacity " + c.capacity());
     }
-    System.arraycopy(CpuTensor.of(k).data(), 0, c.keys[layer], start * width, k.rows() * width);
-    System.arraycopy(CpuTensor.of(v).data(), 0, c.values[layer], start * width, v.rows() * width);
+    float[] ks = CpuTensor.of(k).data();
+    float[] vs = CpuTensor.of(v).data();
+    for (int r = 0; r < k.rows(); r++) {
+      c.put(layer, start + r, ks, r * width, vs, r * width);
+    }
   }
 
   @Override
   public void attentionCausal(Tensor q, KvCache cache, int layer, int start, int heads, Tensor out) {
-    CpuKvCache c = (CpuKvCache) cache;
     CpuTensor qs = CpuTensor.of(q);
     CpuTensor o = CpuTensor.of(out);
-    int headDim = c.headDim;
-    int group = heads / c.kvHeads;
-    int kvWidth = c.kvHeads * headDim;
-    float scale = (float) (1.0 / Math.sqrt(headDim));
-    float[] keys = c.keys[layer];
-    float[] values = c.values[layer];
-    int n = qs.rows();
-    parallel.forEach(heads * n, 4, (from, to) -> {
-      float[] scores = new float[start + n];
-      for (int item = from; item < to; item++) {
-        int h = item / n;
-        int r = item % n;
-        int kvh = h / group;
-        // Keys and values live in separate arrays here, so pass each with its own offset.
-        attendRowSplit(qs.data(), r * qs.cols() + h * headDim, keys, values, kvWidth, kvh * headDim,
-            start + r + 1, headDim, scale, scores, o.data(), r * o.cols() + h * headDim);
-      }
-    });
-  }
-
-  private static void attendRowSplit(float[] q, int qOff, float[] keys, float[] values, int stride,
-      int off, int len, int headDim, float scale, float[] scores, float[] out, int outOff) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (int j = 0; j < len; j++) {
-      float s = dot(q, qOff, keys, j * stride + off, headDim) * scale;
-      scores[j] = s;
-      max = Math.max(max, s);
-    }
-    float sum = 0;
-    for (int j = 0; j < len; j++) {
-      float e = (float) Math.exp(scores[j] - max);
-      scores[j] = e;
-      sum += e;
-    }
-    float inv = 1f / sum;
-    java.util.Arrays.fill(out, outOff, outOff + headDim, 0f);
-    for (int j = 0; j < len; j++) {
-      axpy(scores[j] * inv, values, j * stride + off, out, outOff, headDim);
-    }
+    attention.causal(qs.data(), qs.cols(), qs.rows(), (CpuKvCache) cache, layer, start, heads, o.data(), o.cols());
   }
 
   @Override

@@ -1,59 +1,114 @@
 package dev.glance.engine.tensor.cpu;
 
+import dev.glance.engine.GlanceException;
+import dev.glance.engine.tensor.DType;
 import dev.glance.engine.tensor.Weight;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A weight matrix in one storage format, read in place from the mapped checkpoint. Each format
- * has its own vectorised dot product of a row with a float vector, so kernels never convert a
- * whole matrix.
+ * A weight matrix in one storage format, read in place (from the mapped checkpoint, or from
+ * off-heap memory holding quantised blocks). Each format has two kernels: a row-by-vector dot
+ * product for decode, where the weights stream from memory once, and a conversion of a row
+ * segment to float32, which the matrix-matrix kernel uses to pack panels it then reuses across
+ * many tokens.
  */
-sealed interface CpuWeight extends Weight permits CpuWeight.F32, CpuWeight.BF16, CpuWeight.F16 {
+sealed interface CpuWeight extends Weight
+    permits CpuWeight.F32, CpuWeight.BF16, CpuWeight.F16, CpuWeight.Q8, CpuWeight.Q4, CpuWeight.Vec {
   VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
-  VectorSpecies<Short> SS =
-      VectorSpecies.of(short.class, VectorShape.forBitSize(FS.vectorBitSize() / 2));
+  int VL = FS.length();
+  VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, VL * 16)));
+  VectorSpecies<Integer> IS = VectorSpecies.of(int.class, FS.vectorShape());
+  /** Bytes that widen to one float vector; absent (null) where the shape does not exist. */
+  VectorSpecies<Byte> BS = VL * 8 >= 64 ? VectorSpecies.of(byte.class, VectorShape.forBitSize(VL * 8)) : null;
+  /** Whether the vector paths for 16-bit and 8-bit formats apply (lane counts line up). */
+  boolean WIDE = VL >= 8 && VL <= 32 && SS.length() == VL && BS != null;
   ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
   ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-  /** Sum over i < cols of W[row][i] * x[xOff + i]. */
-  float dot(int row, float[] x, int xOff);
+  DType dtype();
 
   /** Element (row, col) as float. */
   float get(int row, int col);
 
-  static CpuWeight of(String name, dev.glance.engine.tensor.DType dtype, MemorySegment seg, int rows, int cols) {
+  /** out[outOff + r] = row r . x[xOff ..] for r in [r0, r1). */
+  void dotRows(int r0, int r1, float[] x, int xOff, float[] out, int outOff);
+
+  /** dst[dstOff + i] = W[row][col0 + i] for i < len (col0 a multiple of 32 for block formats). */
+  void toFloats(int row, int col0, int len, float[] dst, int dstOff);
+
+  /** Sum over i < cols of W[row][i] * x[xOff + i]. */
+  default float dot(int row, float[] x, int xOff) {
+    float[] one = new float[row + 1];
+    dotRows(row, row + 1, x, xOff, one, 0);
+    return one[row];
+  }
+
+  /** Bytes the weight occupies. */
+  default long bytes() {
+    return dtype().byteSize((long) rows() * cols());
+  }
+
+  static CpuWeight of(String name, DType dtype, MemorySegment seg, int rows, int cols) {
     return switch (dtype) {
       case F32 -> new F32(name, seg, rows, cols);
       case BF16 -> new BF16(name, seg, rows, cols);
       case F16 -> new F16(name, seg, rows, cols);
-      default -> throw new dev.glance.engine.GlanceException.Unsupported(
-          "tensor " + name + " has dtype " + dtype + "; weights must be F32, F16 or BF16");
+      case Q8_0 -> new Q8(name, seg, rows, cols);
+      case Q4_0 -> new Q4(name, seg, rows, cols);
+      default -> throw new GlanceException.Unsupported(
+          "tensor " + name + " has dtype " + dtype + "; weights must be F32, F16, BF16, Q8_0 or Q4_0");
     };
   }
 
+  private static float bf16(short s) {
+    return Float.intBitsToFloat((s & 0xffff) << 16);
+  }
+
+  /** bf16 is the top half of a float32: widen to int and shift into place. */
+  private static FloatVector bf16Vector(MemorySegment seg, long at) {
+    ShortVector s = ShortVector.fromMemorySegment(SS, seg, at, LE);
+    return ((IntVector) s.convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16)
+        .reinterpretAsFloats();
+  }
+
+  /** Row-major float32. */
   record F32(String name, MemorySegment seg, int rows, int cols) implements CpuWeight {
     @Override
-    public float dot(int row, float[] x, int xOff) {
-      long base = (long) row * cols * 4;
+    public DType dtype() {
+      return DType.F32;
+    }
+
+    @Override
+    public void dotRows(int r0, int r1, float[] x, int xOff, float[] out, int outOff) {
       int upper = FS.loopBound(cols);
-      FloatVector acc = FloatVector.zero(FS);
-      int i = 0;
-      for (; i < upper; i += FS.length()) {
-        FloatVector w = FloatVector.fromMemorySegment(FS, seg, base + i * 4L, ByteOrder.LITTLE_ENDIAN);
-        acc = w.fma(FloatVector.fromArray(FS, x, xOff + i), acc);
+      for (int r = r0; r < r1; r++) {
+        long base = (long) r * cols * 4;
+        FloatVector acc = FloatVector.zero(FS);
+        int i = 0;
+        for (; i < upper; i += VL) {
+          acc = FloatVector.fromMemorySegment(FS, seg, base + i * 4L, LE).fma(FloatVector.fromArray(FS, x, xOff + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < cols; i++) {
+          sum += seg.get(LE_FLOAT, base + i * 4L) * x[xOff + i];
+        }
+        out[outOff + r] = sum;
       }
-      float sum = acc.reduceLanes(VectorOperators.ADD);
-      for (; i < cols; i++) {
-        sum += seg.get(LE_FLOAT, base + i * 4L) * x[xOff + i];
-      }
-      return sum;
+    }
+
+    @Override
+    public void toFloats(int row, int col0, int len, float[] dst, int dstOff) {
+      MemorySegment.copy(seg, LE_FLOAT, ((long) row * cols + col0) * 4, dst, dstOff, len);
     }
 
     @Override
@@ -62,50 +117,308 @@ sealed interface CpuWeight extends Weight permits CpuWeight.F32, CpuWeight.BF16,
     }
   }
 
+  /** Row-major bfloat16, as most checkpoints store it. */
   record BF16(String name, MemorySegment seg, int rows, int cols) implements CpuWeight {
     @Override
-    public float dot(int row, float[] x, int xOff) {
-      long base = (long) row * cols * 2;
-      int upper = FS.loopBound(cols);
-      FloatVector acc = FloatVector.zero(FS);
+    public DType dtype() {
+      return DType.BF16;
+    }
+
+    @Override
+    public void dotRows(int r0, int r1, float[] x, int xOff, float[] out, int outOff) {
+      int upper2 = WIDE ? cols - cols % (2 * VL) : 0;
+      for (int r = r0; r < r1; r++) {
+        long base = (long) r * cols * 2;
+        FloatVector a0 = FloatVector.zero(FS);
+        FloatVector a1 = FloatVector.zero(FS);
+        int i = 0;
+        // Two accumulators: consecutive FMAs do not wait on each other.
+        for (; i < upper2; i += 2 * VL) {
+          a0 = bf16Vector(seg, base + i * 2L).fma(FloatVector.fromArray(FS, x, xOff + i), a0);
+          a1 = bf16Vector(seg, base + (i + VL) * 2L).fma(FloatVector.fromArray(FS, x, xOff + i + VL), a1);
+        }
+        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; i < cols; i++) {
+          sum += bf16(seg.get(LE_SHORT, base + i * 2L)) * x[xOff + i];
+        }
+        out[outOff + r] = sum;
+      }
+    }
+
+    @Override
+    public void toFloats(int row, int col0, int len, float[] dst, int dstOff) {
+      long base = ((long) row * cols + col0) * 2;
       int i = 0;
-      for (; i < upper; i += FS.length()) {
-        ShortVector s = ShortVector.fromMemorySegment(SS, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
-        // bf16 is the top half of a float32: widen to int and shift into place.
-        FloatVector w = ((jdk.incubator.vector.IntVector) s.convertShape(VectorOperators.S2I,
-                jdk.incubator.vector.IntVector.SPECIES_PREFERRED.withShape(FS.vectorShape()), 0))
-            .lanewise(VectorOperators.LSHL, 16)
-            .reinterpretAsFloats();
-        acc = w.fma(FloatVector.fromArray(FS, x, xOff + i), acc);
+      if (WIDE) {
+        for (int upper = len - len % VL; i < upper; i += VL) {
+          bf16Vector(seg, base + i * 2L).intoArray(dst, dstOff + i);
+        }
       }
-      float sum = acc.reduceLanes(VectorOperators.ADD);
-      for (; i < cols; i++) {
-        sum += Float.intBitsToFloat((seg.get(LE_SHORT, base + i * 2L) & 0xffff) << 16) * x[xOff + i];
+      for (; i < len; i++) {
+        dst[dstOff + i] = bf16(seg.get(LE_SHORT, base + i * 2L));
       }
-      return sum;
     }
 
     @Override
     public float get(int row, int col) {
-      return Float.intBitsToFloat((seg.get(LE_SHORT, ((long) row * cols + col) * 2) & 0xffff) << 16);
+      return bf16(seg.get(LE_SHORT, ((long) row * cols + col) * 2));
     }
   }
 
-  /** IEEE half precision; scalar conversion (the Vector API has no f16 widening on AVX2 yet). */
+  /** IEEE half precision; scalar conversion (the Vector API has no f16 widening yet). */
   record F16(String name, MemorySegment seg, int rows, int cols) implements CpuWeight {
     @Override
-    public float dot(int row, float[] x, int xOff) {
-      long base = (long) row * cols * 2;
-      float sum = 0;
-      for (int i = 0; i < cols; i++) {
-        sum += Float.float16ToFloat(seg.get(LE_SHORT, base + i * 2L)) * x[xOff + i];
+    public DType dtype() {
+      return DType.F16;
+    }
+
+    @Override
+    public void dotRows(int r0, int r1, float[] x, int xOff, float[] out, int outOff) {
+      for (int r = r0; r < r1; r++) {
+        long base = (long) r * cols * 2;
+        float sum = 0;
+        for (int i = 0; i < cols; i++) {
+          sum += Float.float16ToFloat(seg.get(LE_SHORT, base + i * 2L)) * x[xOff + i];
+        }
+        out[outOff + r] = sum;
       }
-      return sum;
+    }
+
+    @Override
+    public void toFloats(int row, int col0, int len, float[] dst, int dstOff) {
+      long base = ((long) row * cols + col0) * 2;
+      for (int i = 0; i < len; i++) {
+        dst[dstOff + i] = Float.float16ToFloat(seg.get(LE_SHORT, base + i * 2L));
+      }
     }
 
     @Override
     public float get(int row, int col) {
       return Float.float16ToFloat(seg.get(LE_SHORT, ((long) row * cols + col) * 2));
+    }
+  }
+
+  /** Q8_0 blocks (see {@link DType}): 34 bytes per 32 values, rows of cols / 32 blocks. */
+  record Q8(String name, MemorySegment seg, int rows, int cols) implements CpuWeight {
+    static final int PARTS = WIDE ? DType.BLOCK / VL : 0;
+
+    public Q8 {
+      checkBlocks(name, cols);
+    }
+
+    @Override
+    public DType dtype() {
+      return DType.Q8_0;
+    }
+
+    @Override
+    public void dotRows(int r0, int r1, float[] x, int xOff, float[] out, int outOff) {
+      int blocks = cols / DType.BLOCK;
+      long rowBytes = blocks * 34L;
+      if (!WIDE) {
+        scalarDot(this, r0, r1, x, xOff, out, outOff);
+        return;
+      }
+      for (int r = r0; r < r1; r++) {
+        long base = r * rowBytes;
+        FloatVector acc0 = FloatVector.zero(FS);
+        FloatVector acc1 = FloatVector.zero(FS);
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+          acc0 = block(base + b * 34L, x, xOff + b * DType.BLOCK, acc0);
+          acc1 = block(base + (b + 1) * 34L, x, xOff + (b + 1) * DType.BLOCK, acc1);
+        }
+        if (b < blocks) {
+          acc0 = block(base + b * 34L, x, xOff + b * DType.BLOCK, acc0);
+        }
+        out[outOff + r] = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+      }
+    }
+
+    private FloatVector block(long at, float[] x, int xo, FloatVector acc) {
+      // The first part initialises the sum: a vector that starts as null through a loop phi
+      // would defeat C2's box elimination and allocate on every block.
+      FloatVector sum = part(at, 0).mul(FloatVector.fromArray(FS, x, xo));
+      for (int p = 1; p < PARTS; p++) {
+        sum = part(at, p).fma(FloatVector.fromArray(FS, x, xo + p * VL), sum);
+      }
+      return sum.fma(FloatVector.broadcast(FS, Float.float16ToFloat(seg.get(LE_SHORT, at))), acc);
+    }
+
+    private FloatVector part(long at, int p) {
+      return (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + 2 + p * VL, LE)
+          .convertShape(VectorOperators.B2F, FS, 0);
+    }
+
+    @Override
+    public void toFloats(int row, int col0, int len, float[] dst, int dstOff) {
+      long at = (long) row * (cols / DType.BLOCK) * 34 + col0 / DType.BLOCK * 34L;
+      for (int done = 0; done < len; done += DType.BLOCK, at += 34) {
+        float d = Float.float16ToFloat(seg.get(LE_SHORT, at));
+        int n = Math.min(DType.BLOCK, len - done);
+        if (WIDE && n == DType.BLOCK) {
+          FloatVector dv = FloatVector.broadcast(FS, d);
+          for (int p = 0; p < PARTS; p++) {
+            ((FloatVector) ByteVector.fromMemorySegment(BS, seg, at + 2 + p * VL, LE)
+                .convertShape(VectorOperators.B2F, FS, 0)).mul(dv).intoArray(dst, dstOff + done + p * VL);
+          }
+        } else {
+          for (int j = 0; j < n; j++) {
+            dst[dstOff + done + j] = d * seg.get(ValueLayout.JAVA_BYTE, at + 2 + j);
+          }
+        }
+      }
+    }
+
+    @Override
+    public float get(int row, int col) {
+      long at = (long) row * (cols / DType.BLOCK) * 34 + col / DType.BLOCK * 34L;
+      return Float.float16ToFloat(seg.get(LE_SHORT, at)) * seg.get(ValueLayout.JAVA_BYTE, at + 2 + col % DType.BLOCK);
+    }
+  }
+
+  /** Q4_0 blocks (see {@link DType}): 18 bytes per 32 values. */
+  record Q4(String name, MemorySegment seg, int rows, int cols) implements CpuWeight {
+    /** Vector loads of VL nibble bytes per 16-byte block body. */
+    static final int HALVES = WIDE && VL <= 16 ? 16 / VL : 0;
+
+    public Q4 {
+      checkBlocks(name, cols);
+    }
+
+    @Override
+    public DType dtype() {
+      return DType.Q4_0;
+    }
+
+    @Override
+    public void dotRows(int r0, int r1, float[] x, int xOff, float[] out, int outOff) {
+      if (HALVES == 0) {
+        scalarDot(this, r0, r1, x, xOff, out, outOff);
+        return;
+      }
+      int blocks = cols / DType.BLOCK;
+      long rowBytes = blocks * 18L;
+      for (int r = r0; r < r1; r++) {
+        long base = r * rowBytes;
+        FloatVector acc0 = FloatVector.zero(FS);
+        FloatVector acc1 = FloatVector.zero(FS);
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+          acc0 = block(base + b * 18L, x, xOff + b * DType.BLOCK, acc0);
+          acc1 = block(base + (b + 1) * 18L, x, xOff + (b + 1) * DType.BLOCK, acc1);
+        }
+        if (b < blocks) {
+          acc0 = block(base + b * 18L, x, xOff + b * DType.BLOCK, acc0);
+        }
+        out[outOff + r] = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+      }
+    }
+
+    private FloatVector block(long at, float[] x, int xo, FloatVector acc) {
+      FloatVector sum = half(at, 0, x, xo, FloatVector.zero(FS));
+      for (int h = 1; h < HALVES; h++) {
+        sum = half(at, h, x, xo, sum);
+      }
+      return sum.fma(FloatVector.broadcast(FS, Float.float16ToFloat(seg.get(LE_SHORT, at))), acc);
+    }
+
+    /**
+     * Values h*VL.. (low nibbles) and 16 + h*VL.. (high nibbles) of a block, dotted into sum.
+     * The nibbles are split after widening to int lanes: x86 has no byte shift, and the Vector
+     * API's emulation of one costs more than the whole int path.
+     */
+    private FloatVector half(long at, int h, float[] x, int xo, FloatVector sum) {
+      IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, seg, at + 2 + h * VL, LE)
+          .convertShape(VectorOperators.B2I, IS, 0);
+      FloatVector lo = (FloatVector) q.and(15).sub(8).convert(VectorOperators.I2F, 0);
+      FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(15).sub(8)
+          .convert(VectorOperators.I2F, 0);
+      return hi.fma(FloatVector.fromArray(FS, x, xo + 16 + h * VL), lo.fma(FloatVector.fromArray(FS, x, xo + h * VL), sum));
+    }
+
+    @Override
+    public void toFloats(int row, int col0, int len, float[] dst, int dstOff) {
+      long at = (long) row * (cols / DType.BLOCK) * 18 + col0 / DType.BLOCK * 18L;
+      for (int done = 0; done < len; done += DType.BLOCK, at += 18) {
+        float d = Float.float16ToFloat(seg.get(LE_SHORT, at));
+        int n = Math.min(DType.BLOCK, len - done);
+        if (HALVES > 0 && n == DType.BLOCK) {
+          FloatVector dv = FloatVector.broadcast(FS, d);
+          for (int h = 0; h < HALVES; h++) {
+            ByteVector q = ByteVector.fromMemorySegment(BS, seg, at + 2 + h * VL, LE);
+            ((FloatVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, FS, 0)).mul(dv)
+                .intoArray(dst, dstOff + done + h * VL);
+            ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, FS, 0))
+                .mul(dv).intoArray(dst, dstOff + done + 16 + h * VL);
+          }
+        } else {
+          for (int j = 0; j < n; j++) {
+            int packed = seg.get(ValueLayout.JAVA_BYTE, at + 2 + (j & 15)) & 0xff;
+            dst[dstOff + done + j] = d * ((j < 16 ? packed & 15 : packed >>> 4) - 8);
+          }
+        }
+      }
+    }
+
+    @Override
+    public float get(int row, int col) {
+      long at = (long) row * (cols / DType.BLOCK) * 18 + col / DType.BLOCK * 18L;
+      int j = col % DType.BLOCK;
+      int packed = seg.get(ValueLayout.JAVA_BYTE, at + 2 + (j & 15)) & 0xff;
+      return Float.float16ToFloat(seg.get(LE_SHORT, at)) * ((j < 16 ? packed & 15 : packed >>> 4) - 8);
+    }
+  }
+
+  /** A small vector (norm weight, bias) converted to float32 once at load. */
+  record Vec(String name, float[] values) implements CpuWeight {
+    @Override
+    public DType dtype() {
+      return DType.F32;
+    }
+
+    @Override
+    public int rows() {
+      return 1;
+    }
+
+    @Override
+    public int cols() {
+      return values.length;
+    }
+
+    @Override
+    public float get(int row, int col) {
+      return values[col];
+    }
+
+    @Override
+    public void dotRows(int r0, int r1, float[] x, int xOff, float[] out, int outOff) {
+      scalarDot(this, r0, r1, x, xOff, out, outOff);
+    }
+
+    @Override
+    public void toFloats(int row, int col0, int len, float[] dst, int dstOff) {
+      System.arraycopy(values, col0, dst, dstOff, len);
+    }
+  }
+
+  private static void checkBlocks(String name, int cols) {
+    if (cols % DType.BLOCK != 0) {
+      throw new GlanceException.Unsupported("tensor " + name + " has rows of " + cols
+          + " values; block formats need a multiple of " + DType.BLOCK);
+    }
+  }
+
+  private static void scalarDot(CpuWeight w, int r0, int r1, float[] x, int xOff, float[] out, int outOff) {
+    float[] row = new float[w.cols()];
+    for (int r = r0; r < r1; r++) {
+      w.toFloats(r, 0, w.cols(), row, 0);
+      float sum = 0;
+      for (int i = 0; i < row.length; i++) {
+        sum += row[i] * x[xOff + i];
+      }
+      out[outOff + r] = sum;
     }
   }
 }

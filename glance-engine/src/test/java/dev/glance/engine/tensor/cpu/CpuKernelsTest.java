@@ -81,7 +81,7 @@ class CpuKernelsTest {
   @ParameterizedTest
   @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
   void linearMatchesScalar(DType dtype) {
-    int[][] shapes = {{1, 37, 19}, {5, 64, 33}, {3, 129, 70}, {7, 8, 1}};
+    int[][] shapes = {{1, 37, 19}, {5, 64, 33}, {3, 129, 70}, {7, 8, 1}, {8, 33, 13}, {37, 300, 29}, {70, 513, 25}};
     for (int[] s : shapes) {
       int n = s[0];
       int in = s[1];
@@ -106,6 +106,78 @@ class CpuKernelsTest {
         }
       }
       close(ref, host(o), 1e-5);
+    }
+  }
+
+  /** Quantised weights: the kernels against a scalar product of the dequantised values. */
+  @ParameterizedTest
+  @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0"})
+  void quantisedLinearMatchesScalarOnDequantisedValues(DType format) {
+    // Token counts on both sides of the streaming/tiled switch; widths in whole blocks.
+    int[][] shapes = {{1, 32, 19}, {3, 96, 37}, {5, 320, 13}, {8, 64, 25}, {33, 160, 29}, {70, 288, 7}};
+    for (int[] s : shapes) {
+      int n = s[0];
+      int in = s[1];
+      int out = s[2];
+      float[] w = random(out * in);
+      float[] ignored = new float[w.length];
+      Weight weight = B.matrix(store("w", w, DType.BF16, ignored), out, in, format);
+      float[] deq = new float[out * in];
+      for (int r = 0; r < out; r++) {
+        for (int i = 0; i < in; i++) {
+          deq[r * in + i] = ((CpuWeight) weight).get(r, i);
+        }
+      }
+      float[] x = random(n * in);
+      Tensor o = B.allocate(n, out);
+      B.linear(B.upload(x, n, in), weight, null, o);
+      double[] ref = new double[n * out];
+      for (int t = 0; t < n; t++) {
+        for (int r = 0; r < out; r++) {
+          double acc = 0;
+          for (int i = 0; i < in; i++) {
+            acc += (double) deq[r * in + i] * x[t * in + i];
+          }
+          ref[t * out + r] = acc;
+        }
+      }
+      close(ref, host(o), 1e-5);
+    }
+  }
+
+  /** Blocks against llama.cpp's reference rounding, written out plainly, and the error bound. */
+  @ParameterizedTest
+  @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0"})
+  void quantiserFollowsTheReferenceRounding(DType format) {
+    int n = 32 * 9;
+    float[] x = random(n);
+    x[5] = 0.75f; // ties and exact extremes in the first block
+    x[40] = 0f;
+    java.util.Arrays.fill(x, 64, 96, 0f); // an all-zero block: scale 0, values 0
+    MemorySegment seg = ARENA.allocate(format.byteSize(n));
+    dev.glance.engine.tensor.Quantizer.quantize(format, x, 0, n, seg, 0);
+    TensorData t = new TensorData("q", format, new long[] {n}, seg);
+    for (int b = 0; b < n / 32; b++) {
+      float amax = 0;
+      float max = 0;
+      for (int j = 0; j < 32; j++) {
+        float v = x[b * 32 + j];
+        if (Math.abs(v) > amax) {
+          amax = Math.abs(v);
+          max = v;
+        }
+      }
+      float d = format == DType.Q8_0 ? amax / 127f : max / -8f;
+      float id = d == 0 ? 0 : 1 / d;
+      float stored = Float.float16ToFloat(Float.floatToFloat16(d));
+      for (int j = 0; j < 32; j++) {
+        float v = x[b * 32 + j] * id;
+        int q = format == DType.Q8_0 ? (int) (Math.signum(v) * Math.floor(Math.abs(v) + 0.5))
+            : Math.min(15, (int) Math.floor(v + 8.5)) - 8;
+        assertEquals(stored * q, t.getFloat(b * 32 + j), 0f, format + " element " + (b * 32 + j));
+        double bound = format == DType.Q8_0 ? amax / 127.0 * 0.6 : amax / 8.0 * 1.02; // half a step, plus the f16 rounding of the scale
+        assertTrue(Math.abs(t.getFloat(b * 32 + j) - x[b * 32 + j]) <= bound + 1e-6, "error bound at " + j);
+      }
     }
   }
 
@@ -146,18 +218,54 @@ class CpuKernelsTest {
     }
     close(r1, host(rms), 1e-5);
     close(r2, host(ln), 1e-5);
+
+    // Fused residual step: x += rmsNorm(y) * g.
+    float[] y = random(n * d);
+    Tensor res = B.upload(x, n, d);
+    B.addRmsNorm(res, B.upload(y, n, d), gw, 1e-5f);
+    double[] r3 = new double[n * d];
+    for (int t = 0; t < n; t++) {
+      double ss = 0;
+      for (int i = 0; i < d; i++) {
+        ss += y[t * d + i] * (double) y[t * d + i];
+      }
+      for (int i = 0; i < d; i++) {
+        r3[t * d + i] = x[t * d + i] + y[t * d + i] / Math.sqrt(ss / d + 1e-5) * gq[i];
+      }
+    }
+    close(r3, host(res), 1e-5);
+  }
+
+  @Test
+  void elementwiseOpsOnOddLengths() {
+    int rows = 3;
+    int cols = 53;
+    float[] a = random(rows * cols);
+    float[] b = random(rows * cols);
+    Tensor sum = B.allocate(rows, cols);
+    B.add(B.upload(a, rows, cols), B.upload(b, rows, cols), sum);
+    Tensor sm = B.allocate(rows, cols);
+    B.siluMul(B.upload(a, rows, cols), B.upload(b, rows, cols), sm);
+    double[] r1 = new double[a.length];
+    double[] r2 = new double[a.length];
+    for (int i = 0; i < a.length; i++) {
+      r1[i] = (double) a[i] + b[i];
+      r2[i] = a[i] / (1 + Math.exp(-a[i])) * b[i];
+    }
+    close(r1, host(sum), 1e-6);
+    close(r2, host(sm), 1e-6);
   }
 
   @Test
   void activationsMatchScalar() {
-    float[] gu = random(2 * 22);
-    Tensor act = B.allocate(2, 11);
-    B.siluGlu(B.upload(gu, 2, 22), act);
-    double[] ref = new double[22];
-    for (int t = 0; t < 2; t++) {
-      for (int i = 0; i < 11; i++) {
-        double g = gu[t * 22 + i];
-        ref[t * 11 + i] = g / (1 + Math.exp(-g)) * gu[t * 22 + 11 + i];
+    int half = 37;
+    float[] gu = random(3 * 2 * half);
+    Tensor act = B.allocate(3, half);
+    B.siluGlu(B.upload(gu, 3, 2 * half), act);
+    double[] ref = new double[3 * half];
+    for (int t = 0; t < 3; t++) {
+      for (int i = 0; i < half; i++) {
+        ref[t * half + i] = gu[t * 2 * half + i] / (1 + Math.exp(-gu[t * 2 * half + i])) * gu[t * 2 * half + half + i];
       }
     }
     close(ref, host(act), 1e-6);
@@ -260,26 +368,30 @@ class CpuKernelsTest {
 
   @Test
   void segmentAttentionStaysInsideEachSegment() {
-    int heads = 3;
-    int hd = 10;
-    int n = 13;
-    int[] segs = {0, 4, 13};
+    segmentAttention(3, 10, 13, new int[] {0, 4, 13});
+    // Several key blocks and query tiles per segment; head size not a multiple of the tile.
+    segmentAttention(2, 40, 101, new int[] {0, 45, 46, 101});
+  }
+
+  private void segmentAttention(int heads, int hd, int n, int[] segs) {
     int w = heads * hd;
     float[] qkv = random(n * 3 * w);
     Tensor out = B.allocate(n, w);
     B.attentionSegments(B.upload(qkv, n, 3 * w), heads, hd, segs, out);
     double[] ref = new double[n * w];
+    float[] kView = new float[n * 3 * w];
+    float[] vView = new float[n * 3 * w];
+    for (int j = 0; j < n; j++) {
+      System.arraycopy(qkv, j * 3 * w + w, kView, j * 3 * w, w);
+      System.arraycopy(qkv, j * 3 * w + 2 * w, vView, j * 3 * w, w);
+    }
     for (int r = 0; r < n; r++) {
-      int seg = r < 4 ? 0 : 1;
+      int seg = 0;
+      while (segs[seg + 1] <= r) {
+        seg++;
+      }
       int[] rows = java.util.stream.IntStream.range(segs[seg], segs[seg + 1]).toArray();
       for (int h = 0; h < heads; h++) {
-        // K at column w + h*hd, V at 2w + h*hd: use separate views of the same array.
-        float[] kView = new float[n * 3 * w];
-        float[] vView = new float[n * 3 * w];
-        for (int j = 0; j < n; j++) {
-          System.arraycopy(qkv, j * 3 * w + w, kView, j * 3 * w, w);
-          System.arraycopy(qkv, j * 3 * w + 2 * w, vView, j * 3 * w, w);
-        }
         double[] o = attend(qkv, r * 3 * w + h * hd, kView, vView, rows, h * hd, 3 * w, hd);
         System.arraycopy(o, 0, ref, r * w + h * hd, hd);
       }
@@ -287,14 +399,17 @@ class CpuKernelsTest {
     close(ref, host(out), 1e-5);
   }
 
-  @Test
-  void causalAttentionWithGroupedQueries() {
-    int heads = 4;
-    int kvHeads = 2;
-    int hd = 9;
-    int prior = 5;
-    int n = 3;
-    KvCache cache = B.kvCache(1, kvHeads, hd, prior + n);
+  @ParameterizedTest
+  @EnumSource(value = DType.class, names = {"F32", "BF16"})
+  void causalAttentionWithGroupedQueries(DType kv) {
+    causalAttention(4, 2, 9, 5, 3, kv);
+    // A decode step over several key blocks; a prefill whose tiles span heads and positions.
+    causalAttention(16, 2, 32, 70, 1, kv);
+    causalAttention(6, 3, 20, 33, 29, kv);
+  }
+
+  private void causalAttention(int heads, int kvHeads, int hd, int prior, int n, DType kv) {
+    KvCache cache = B.kvCache(1, kvHeads, hd, prior + n, kv);
     float[] kAll = random((prior + n) * kvHeads * hd);
     float[] vAll = random((prior + n) * kvHeads * hd);
     int kvw = kvHeads * hd;
@@ -304,6 +419,12 @@ class CpuKernelsTest {
     float[] k2 = java.util.Arrays.copyOfRange(kAll, prior * kvw, (prior + n) * kvw);
     float[] v2 = java.util.Arrays.copyOfRange(vAll, prior * kvw, (prior + n) * kvw);
     B.writeKv(cache, 0, prior, B.upload(k2, n, kvw), B.upload(v2, n, kvw));
+    if (kv == DType.BF16) {
+      for (int i = 0; i < kAll.length; i++) {
+        kAll[i] = Float.intBitsToFloat(CpuKvCache.toBf16(kAll[i]) << 16);
+        vAll[i] = Float.intBitsToFloat(CpuKvCache.toBf16(vAll[i]) << 16);
+      }
+    }
     float[] q = random(n * heads * hd);
     Tensor out = B.allocate(n, heads * hd);
     B.attentionCausal(B.upload(q, n, heads * hd), cache, 0, prior, heads, out);
@@ -317,5 +438,15 @@ class CpuKernelsTest {
       }
     }
     close(ref, host(out), 1e-5);
+  }
+
+  @Test
+  void bf16RoundsToNearestEven() {
+    assertEquals((short) 0x3f80, CpuKvCache.toBf16(1.0f));
+    // 1 + 2^-8 lies halfway between two bf16 values: ties go to the even one (1.0).
+    assertEquals((short) 0x3f80, CpuKvCache.toBf16(Float.intBitsToFloat(0x3f808000)));
+    assertEquals((short) 0x3f82, CpuKvCache.toBf16(Float.intBitsToFloat(0x3f818000)));
+    assertEquals((short) 0x3f81, CpuKvCache.toBf16(Float.intBitsToFloat(0x3f808001)));
+    assertTrue(Float.isNaN(Float.intBitsToFloat(CpuKvCache.toBf16(Float.NaN) << 16)));
   }
 }

@@ -1,0 +1,78 @@
+package dev.glance.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** `glance bench` on the tiny shape: the report's fields are there and plausible (not its speed). */
+class BenchCommandTest {
+  record Run(int code, String out, String err) {}
+
+  static Run bench(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    String[] all = new String[args.length + 1];
+    all[0] = "bench";
+    System.arraycopy(args, 0, all, 1, args.length);
+    int code = Main.run(all, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void tinyShapeReportsEveryMeasurementAsJson() throws Exception {
+    Run r = bench("--shape", "tiny", "--weights", "q8_0", "--kv", "bf16", "--threads", "2",
+        "--decode-tokens", "3", "--bandwidth-mib", "64", "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    assertEquals("tiny", j.path("shape").asText());
+    assertEquals("q8_0", j.path("weights").asText());
+    assertEquals("bf16", j.path("kv").asText());
+    for (String key : List.of("memory_read_bandwidth_gb_per_s", "build_ms", "preprocess_1024x768_ms",
+        "vision_336x336_ms", "vision_1024x768_ms", "prefill_128_tokens_per_s", "prefill_512_tokens_per_s",
+        "decode_tokens_per_s", "decode_weight_bytes_per_token", "decode_roofline_tokens_per_s",
+        "decode_roofline_fraction")) {
+      assertTrue(j.path(key).isNumber(), key + " missing: " + r.out());
+      assertTrue(j.path(key).asDouble() > 0, key + " not positive: " + j.path(key));
+    }
+    // 336x336 is a 24 x 24 patch grid; 1024x768 rounds to 1036 x 756 (multiples of 28): 74 x 54.
+    assertEquals(576, j.path("vision_336x336_patches").asInt());
+    assertEquals(74 * 54, j.path("vision_1024x768_patches").asInt());
+    assertEquals(512, j.path("decode_context").asInt());
+    double fraction = j.path("decode_tokens_per_s").asDouble() / j.path("decode_roofline_tokens_per_s").asDouble();
+    assertEquals(fraction, j.path("decode_roofline_fraction").asDouble(), 1e-9 * Math.max(1, fraction));
+    JsonNode mem = j.path("memory");
+    for (String key : List.of("weights_bytes", "kv_cache_bytes", "rss_bytes", "peak_rss_bytes")) {
+      assertTrue(mem.path(key).asLong() > 0, "memory." + key + ": " + mem);
+    }
+    assertTrue(mem.path("peak_rss_bytes").asLong() >= mem.path("rss_bytes").asLong());
+    assertTrue(j.path("params").path("total").asLong() > j.path("params").path("text").asLong());
+  }
+
+  @Test
+  void plainOutputAndSkippingTheVisionTower() {
+    Run r = bench("--shape", "tiny", "--no-vision", "--decode-tokens", "2", "--bandwidth-mib", "16");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("decode_roofline_fraction"), r.out());
+    assertFalse(r.out().contains("vision_336x336_ms"), r.out());
+  }
+
+  @Test
+  void badFlagsAreOneLineErrors() {
+    for (String[] args : new String[][] {{"--shape", "huge"}, {"--weights", "q5_k"}, {"--kv", "f16"},
+        {"--threads", "0"}}) {
+      Run r = bench(args);
+      assertNotEquals(0, r.code(), String.join(" ", args));
+      String err = r.err().strip();
+      assertTrue(err.contains(args[0]), err);
+      assertFalse(err.contains("\tat ") || err.contains("Exception"), err);
+    }
+  }
+}

@@ -50,14 +50,19 @@ final class DecoderLayer {
 
   /** x [rows][hidden] at positions [start, start + rows), updated in place; cos/sin already set. */
   void forward(Backend b, Tensor x, int start, KvCache cache, DecoderWorkspace ws) {
+    forward(b, x, KvSlots.of(cache, start), ws);
+  }
+
+  /** x [rows][hidden], each row's keys and values where {@code slots} say; cos/sin already set. */
+  void forward(Backend b, Tensor x, KvSlots slots, DecoderWorkspace ws) {
     b.rmsNorm(x, inputNorm, c.rmsEps(), ws.normed);
     b.linear(ws.normed, q, qBias, ws.q);
     b.linear(ws.normed, k, kBias, ws.k);
     b.linear(ws.normed, v, vBias, ws.v);
     b.rotaryInterleaved(ws.q, 0, c.heads(), c.headDim(), ws.cos, ws.sin);
     b.rotaryInterleaved(ws.k, 0, c.kvHeads(), c.headDim(), ws.cos, ws.sin);
-    b.writeKv(cache, index, start, ws.k, ws.v);
-    b.attentionCausal(ws.q, cache, index, start, c.heads(), ws.attn);
+    slots.write(b, index, ws.k, ws.v);
+    slots.attend(b, index, ws.q, c.heads(), ws.attn);
     b.linear(ws.attn, o, null, ws.out);
     b.addRmsNorm(x, ws.out, postSelfAttnNorm, c.rmsEps());
 

@@ -55,4 +55,16 @@ public final class MRope {
       sin[j] = (float) Math.sin(angle);
     }
   }
+
+  /** Fills row r of cos/sin [n][pairs] for decode position {@code positions[r]} (all axes equal). */
+  public void tables(long[] positions, float[] cos, float[] sin) {
+    int pairs = invFreq.length;
+    for (int r = 0; r < positions.length; r++) {
+      for (int j = 0; j < pairs; j++) {
+        float angle = (float) positions[r] * invFreq[j];
+        cos[r * pairs + j] = (float) Math.cos(angle);
+        sin[r * pairs + j] = (float) Math.sin(angle);
+      }
+    }
+  }
 }

@@ -21,6 +21,9 @@ public final class Sequence {
   private final float[] logits;
   private int ropeDelta;
   private boolean prefilled;
+  private Tensor pendingEmbeds;
+  private RopeIndex pendingIndex;
+  private int prefillDone;
 
   Sequence(Glm4vModel model, int capacity) {
     this.model = model;
@@ -72,6 +75,64 @@ public final class Sequence {
     model.text().logits(b, lastHidden, stepLogits);
     b.download(stepLogits, logits);
     return embeds;
+  }
+
+  /**
+   * Starts a prefill that runs in chunks ({@link #prefillChunk}), so that a scheduler can
+   * interleave a long prompt with other sequences' decode steps.
+   */
+  public void beginPrefill(Tensor embeds, RopeIndex index) {
+    if (prefilled || pendingEmbeds != null) {
+      throw new IllegalStateException("sequence already prefilled");
+    }
+    if (embeds.rows() > cache.capacity()) {
+      throw new GlanceException.BadRequest(
+          "prompt of " + embeds.rows() + " tokens exceeds the capacity of " + cache.capacity());
+    }
+    pendingEmbeds = embeds;
+    pendingIndex = index;
+    prefillDone = 0;
+  }
+
+  /** Prompt positions not yet prefilled (0 once prefill is complete). */
+  public int prefillRemaining() {
+    return pendingEmbeds == null ? 0 : pendingEmbeds.rows() - prefillDone;
+  }
+
+  /**
+   * Runs up to {@code maxRows} more prompt positions; returns how many ran. After the last chunk
+   * {@link #logits()} holds the next-token logits, as after {@link #prefill}.
+   */
+  public int prefillChunk(int maxRows) {
+    if (pendingEmbeds == null) {
+      throw new IllegalStateException("no prefill in progress");
+    }
+    int total = pendingEmbeds.rows();
+    int n = Math.min(Math.max(1, maxRows), total - prefillDone);
+    Tensor chunk;
+    if (n == total) {
+      chunk = pendingEmbeds;
+    } else {
+      chunk = b.allocate(n, pendingEmbeds.cols());
+      b.copyRows(pendingEmbeds, prefillDone, chunk, 0, n);
+    }
+    model.text().forward(b, chunk, pendingIndex.positions(), prefillDone, cache, model.text().workspace(b, n), null);
+    prefillDone += n;
+    if (prefillDone == total) {
+      ropeDelta = pendingIndex.ropeDelta();
+      prefilled = true;
+      b.copyRows(chunk, n - 1, lastHidden, 0, 1);
+      model.text().logits(b, lastHidden, stepLogits);
+      b.download(stepLogits, logits);
+      pendingEmbeds = null;
+      pendingIndex = null;
+    }
+    return n;
+  }
+
+  /** Whether prefill has completed, so that the sequence can decode. */
+  public boolean prefilled() {
+    return prefilled;
   }
 
   /** Appends one token and computes the logits of the next. */

@@ -76,17 +76,39 @@ public final class TextDecoder {
     runLayers(b, x, start, cache, ws, null);
   }
 
+  /**
+   * A batched decode step: row r of x is the next token of the sequence whose cache is
+   * {@code caches[r]}, at cache index {@code starts[r]} and rotary position {@code positions[r]}.
+   * Every linear layer runs once for all rows.
+   */
+  void stepRows(Backend b, Tensor x, long[] positions, int[] starts, KvCache[] caches, DecoderWorkspace ws) {
+    rope.tables(positions, ws.cosHost, ws.sinHost);
+    runLayers(b, x, new KvSlots.Rows(caches, starts), ws, null);
+    for (int r = 0; r < caches.length; r++) {
+      caches[r].setLength(starts[r] + 1);
+    }
+  }
+
+  /** Writes the embeddings of {@code ids} into the first ids.length rows of x. */
+  void embedInto(Backend b, int[] ids, Tensor x) {
+    b.embed(embeddings, ids, x);
+  }
+
   private void runLayers(Backend b, Tensor x, int start, KvCache cache, DecoderWorkspace ws,
       LayerObserver observer) {
+    runLayers(b, x, KvSlots.of(cache, start), ws, observer);
+    cache.setLength(start + x.rows());
+  }
+
+  private void runLayers(Backend b, Tensor x, KvSlots slots, DecoderWorkspace ws, LayerObserver observer) {
     b.write(ws.cos, ws.cosHost);
     b.write(ws.sin, ws.sinHost);
     for (int i = 0; i < layers.size(); i++) {
-      layers.get(i).forward(b, x, start, cache, ws);
+      layers.get(i).forward(b, x, slots, ws);
       if (observer != null) {
         observer.afterLayer(i + 1, x);
       }
     }
-    cache.setLength(start + x.rows());
     b.rmsNorm(x, norm, c.rmsEps(), x);
   }
 

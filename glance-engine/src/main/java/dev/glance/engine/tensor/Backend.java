@@ -121,6 +121,36 @@ public interface Backend extends AutoCloseable {
    */
   void attentionCausal(Tensor q, KvCache cache, int layer, int start, int heads, Tensor out);
 
+  /**
+   * Batched decode: row r of k and v (one position each) goes to position {@code starts[r]} of
+   * {@code caches[r]}, so one call serves sequences with separate caches and lengths. The default
+   * copies each row through one-row tensors; backends override it to avoid the copies.
+   */
+  default void writeKvRows(KvCache[] caches, int layer, int[] starts, Tensor k, Tensor v) {
+    Tensor k1 = allocate(1, k.cols());
+    Tensor v1 = allocate(1, v.cols());
+    for (int r = 0; r < caches.length; r++) {
+      copyRows(k, r, k1, 0, 1);
+      copyRows(v, r, v1, 0, 1);
+      writeKv(caches[r], layer, starts[r], k1, v1);
+    }
+  }
+
+  /**
+   * Batched decode: row r of q (position {@code starts[r]} of its own sequence) attends causally
+   * over {@code caches[r]} positions [0, starts[r]]; out row r gets the result. Same math as
+   * {@link #attentionCausal} one row at a time.
+   */
+  default void attentionRows(Tensor q, KvCache[] caches, int layer, int[] starts, int heads, Tensor out) {
+    Tensor q1 = allocate(1, q.cols());
+    Tensor o1 = allocate(1, out.cols());
+    for (int r = 0; r < caches.length; r++) {
+      copyRows(q, r, q1, 0, 1);
+      attentionCausal(q1, caches[r], layer, starts[r], heads, o1);
+      copyRows(o1, 0, out, r, 1);
+    }
+  }
+
   @Override
   void close();
 }

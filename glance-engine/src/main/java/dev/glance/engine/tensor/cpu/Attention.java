@@ -79,45 +79,77 @@ final class Attention {
    */
   synchronized void causal(float[] q, int qCols, int n, CpuKvCache cache, int layer, int start, int heads,
       float[] out, int outCols) {
-    int hd = cache.headDim;
     int group = heads / cache.kvHeads;
-    int rowsPerHead = n * group;
-    int tiles = (rowsPerHead + NR - 1) / NR;
-    float scale = (float) (1.0 / Math.sqrt(hd));
+    int tiles = (n * group + NR - 1) / NR;
     parallel.forEachWorker(cache.kvHeads * tiles, 1, (worker, from, to) -> {
       Scratch sc = scratch[worker];
-      sc.ensure(hd, cache.headPad);
+      sc.ensure(cache.headDim, cache.headPad);
       for (int task = from; task < to; task++) {
-        int g = task / tiles;
-        int i0 = task % tiles * NR;
-        int rows = Math.min(NR, rowsPerHead - i0);
-        Arrays.fill(sc.q, 0, hd * NR, 0f);
-        for (int r = 0; r < rows; r++) {
-          int pos = (i0 + r) / group;
-          int h = g * group + (i0 + r) % group;
-          int src = pos * qCols + h * hd;
-          for (int d = 0; d < hd; d++) {
-            sc.q[d * NR + r] = q[src + d] * scale;
-          }
-          sc.lim[r] = start + pos + 1;
-        }
-        KeyBlocks blocks = cache.dtype == DType.F32
-            ? (s, j0) -> {
-                s.kArr = cache.keys[layer][g];
-                s.kOff = j0 * hd;
-                s.vArr = cache.values[layer][g];
-                s.vOff = j0 * TB;
-                s.vChunk = cache.stride * TB;
-              }
-            : (s, j0) -> widen(s, cache, layer, g, j0);
-        tile(sc, rows, hd, cache.headPad, 0, blocks);
-        for (int r = 0; r < rows; r++) {
-          int pos = (i0 + r) / group;
-          int h = g * group + (i0 + r) % group;
-          write(sc, r, hd, out, pos * outCols + h * hd);
-        }
+        group(sc, q, qCols, 0, n, cache, layer, start, heads, task / tiles, task % tiles * NR, out, outCols);
       }
     });
+  }
+
+  /**
+   * Batched decode: query row r (one position, {@code starts[r]}) attends over its own cache
+   * {@code caches[r]}; rows, KV heads and query-head tiles are spread over the workers together.
+   */
+  synchronized void rows(float[] q, int qCols, CpuKvCache[] caches, int layer, int[] starts, int heads,
+      float[] out, int outCols) {
+    if (caches.length == 0) {
+      return;
+    }
+    int kvHeads = caches[0].kvHeads;
+    int group = heads / kvHeads;
+    int tiles = (group + NR - 1) / NR;
+    int perRow = kvHeads * tiles;
+    parallel.forEachWorker(caches.length * perRow, 1, (worker, from, to) -> {
+      Scratch sc = scratch[worker];
+      for (int task = from; task < to; task++) {
+        int r = task / perRow;
+        int rest = task % perRow;
+        CpuKvCache cache = caches[r];
+        sc.ensure(cache.headDim, cache.headPad);
+        group(sc, q, qCols, r, 1, cache, layer, starts[r], heads, rest / tiles, rest % tiles * NR, out, outCols);
+      }
+    });
+  }
+
+  /**
+   * One tile of up to NR query rows sharing KV head g: rows i0.. of the (position, head-in-group)
+   * pairs of q rows [rowBase, rowBase + n), at cache positions start.., written to out.
+   */
+  private static void group(Scratch sc, float[] q, int qCols, int rowBase, int n, CpuKvCache cache, int layer,
+      int start, int heads, int g, int i0, float[] out, int outCols) {
+    int hd = cache.headDim;
+    int group = heads / cache.kvHeads;
+    int rows = Math.min(NR, n * group - i0);
+    float scale = (float) (1.0 / Math.sqrt(hd));
+    Arrays.fill(sc.q, 0, hd * NR, 0f);
+    for (int r = 0; r < rows; r++) {
+      int pos = (i0 + r) / group;
+      int h = g * group + (i0 + r) % group;
+      int src = (rowBase + pos) * qCols + h * hd;
+      for (int d = 0; d < hd; d++) {
+        sc.q[d * NR + r] = q[src + d] * scale;
+      }
+      sc.lim[r] = start + pos + 1;
+    }
+    KeyBlocks blocks = cache.dtype == DType.F32
+        ? (s, j0) -> {
+            s.kArr = cache.keys[layer][g];
+            s.kOff = j0 * hd;
+            s.vArr = cache.values[layer][g];
+            s.vOff = j0 * TB;
+            s.vChunk = cache.stride * TB;
+          }
+        : (s, j0) -> widen(s, cache, layer, g, j0);
+    tile(sc, rows, hd, cache.headPad, 0, blocks);
+    for (int r = 0; r < rows; r++) {
+      int pos = (i0 + r) / group;
+      int h = g * group + (i0 + r) % group;
+      write(sc, r, hd, out, (rowBase + pos) * outCols + h * hd);
+    }
   }
 
   /** Copies a bf16 key/value block (j0 a multiple of TB) to float32 scratch. */

@@ -468,6 +468,31 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public void writeKvRows(KvCache[] caches, int layer, int[] starts, Tensor k, Tensor v) {
+    float[] ks = CpuTensor.of(k).data();
+    float[] vs = CpuTensor.of(v).data();
+    for (int r = 0; r < caches.length; r++) {
+      CpuKvCache c = (CpuKvCache) caches[r];
+      if (starts[r] + 1 > c.capacity()) {
+        throw new GlanceException.BadRequest("sequence of " + (starts[r] + 1)
+            + " tokens exceeds the KV cache capacity " + c.capacity());
+      }
+      c.put(layer, starts[r], ks, r * k.cols(), vs, r * v.cols());
+    }
+  }
+
+  @Override
+  public void attentionRows(Tensor q, KvCache[] caches, int layer, int[] starts, int heads, Tensor out) {
+    CpuTensor qs = CpuTensor.of(q);
+    CpuTensor o = CpuTensor.of(out);
+    CpuKvCache[] cs = new CpuKvCache[caches.length];
+    for (int r = 0; r < cs.length; r++) {
+      cs[r] = (CpuKvCache) caches[r];
+    }
+    attention.rows(qs.data(), qs.cols(), cs, layer, starts, heads, o.data(), o.cols());
+  }
+
+  @Override
   public void close() {
     parallel.close();
   }

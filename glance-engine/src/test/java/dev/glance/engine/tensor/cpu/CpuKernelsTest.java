@@ -440,6 +440,58 @@ class CpuKernelsTest {
     close(ref, host(out), 1e-5);
   }
 
+  @ParameterizedTest
+  @EnumSource(value = DType.class, names = {"F32", "BF16"})
+  void batchedDecodeAttentionReadsEachRowsOwnCache(DType kv) {
+    // Rows of different lengths (one below a key block, one across several, one at 0 prior) and
+    // a query-head group wider than a register tile.
+    rowsAttention(4, 2, 9, new int[] {5, 0, 37}, kv);
+    rowsAttention(26, 2, 20, new int[] {70, 1}, kv);
+  }
+
+  private void rowsAttention(int heads, int kvHeads, int hd, int[] priors, DType kv) {
+    int n = priors.length;
+    int kvw = kvHeads * hd;
+    KvCache[] caches = new KvCache[n];
+    float[][] kAll = new float[n][];
+    float[][] vAll = new float[n][];
+    for (int r = 0; r < n; r++) {
+      caches[r] = B.kvCache(1, kvHeads, hd, priors[r] + 3, kv);
+      kAll[r] = random((priors[r] + 1) * kvw);
+      vAll[r] = random((priors[r] + 1) * kvw);
+      if (priors[r] > 0) {
+        B.writeKv(caches[r], 0, 0, B.upload(java.util.Arrays.copyOf(kAll[r], priors[r] * kvw), priors[r], kvw),
+            B.upload(java.util.Arrays.copyOf(vAll[r], priors[r] * kvw), priors[r], kvw));
+      }
+    }
+    float[] kNew = new float[n * kvw];
+    float[] vNew = new float[n * kvw];
+    for (int r = 0; r < n; r++) {
+      System.arraycopy(kAll[r], priors[r] * kvw, kNew, r * kvw, kvw);
+      System.arraycopy(vAll[r], priors[r] * kvw, vNew, r * kvw, kvw);
+    }
+    B.writeKvRows(caches, 0, priors, B.upload(kNew, n, kvw), B.upload(vNew, n, kvw));
+    float[] q = random(n * heads * hd);
+    Tensor out = B.allocate(n, heads * hd);
+    B.attentionRows(B.upload(q, n, heads * hd), caches, 0, priors, heads, out);
+    double[] ref = new double[n * heads * hd];
+    for (int r = 0; r < n; r++) {
+      if (kv == DType.BF16) {
+        for (int i = 0; i < kAll[r].length; i++) {
+          kAll[r][i] = Float.intBitsToFloat(CpuKvCache.toBf16(kAll[r][i]) << 16);
+          vAll[r][i] = Float.intBitsToFloat(CpuKvCache.toBf16(vAll[r][i]) << 16);
+        }
+      }
+      int[] rows = java.util.stream.IntStream.rangeClosed(0, priors[r]).toArray();
+      for (int h = 0; h < heads; h++) {
+        int kvh = h / (heads / kvHeads);
+        double[] o = attend(q, r * heads * hd + h * hd, kAll[r], vAll[r], rows, kvh * hd, kvw, hd);
+        System.arraycopy(o, 0, ref, r * heads * hd + h * hd, hd);
+      }
+    }
+    close(ref, host(out), 1e-5);
+  }
+
   @Test
   void bf16RoundsToNearestEven() {
     assertEquals((short) 0x3f80, CpuKvCache.toBf16(1.0f));

@@ -2,11 +2,7 @@ package dev.glance.engine.runtime;
 
 import dev.glance.engine.GlanceException;
 import dev.glance.engine.generate.FinishReason;
-import dev.glance.engine.generate.Piece;
-import dev.glance.engine.generate.Sampler;
-import dev.glance.engine.generate.StopChecker;
 import dev.glance.engine.generate.StopTokenIds;
-import dev.glance.engine.generate.ThinkingSplitter;
 import dev.glance.engine.image.ImageDecoder;
 import dev.glance.engine.image.ImageGrid;
 import dev.glance.engine.image.ImageProcessor;
@@ -24,7 +20,6 @@ import dev.glance.engine.tensor.Tensor;
 import dev.glance.engine.text.ChatTemplate;
 import dev.glance.engine.text.EncodedPrompt;
 import dev.glance.engine.text.PromptBuilder;
-import dev.glance.engine.text.TokenStreamDecoder;
 import dev.glance.engine.text.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -154,6 +149,33 @@ public final class Engine implements AutoCloseable {
    * decode step; a cancelled generation ends with {@link FinishReason#CANCELLED}.
    */
   public GenerationResult generate(GenerationRequest request, TokenSink sink, BooleanSupplier cancelled) {
+    Prepared p = prepare(request);
+    Sequence seq = model.newSequence(p.capacity());
+    seq.prefill(p.embeds(), p.index(), null);
+    long t3 = System.nanoTime();
+    Generation gen = newGeneration(p, sink, cancelled);
+    int token;
+    while ((token = gen.next(seq.logits())) >= 0) {
+      seq.step(token);
+    }
+    return gen.result(timings(p, t3, System.nanoTime()));
+  }
+
+  Generation newGeneration(Prepared p, TokenSink sink, BooleanSupplier cancelled) {
+    return new Generation(p, stopIds, context, tokenizer, model.config().text().vocabSize(), sink, cancelled);
+  }
+
+  static Timings timings(Prepared p, long prefilledNanos, long endNanos) {
+    return new Timings(ms(p.preprocessedNanos() - p.startNanos()), ms(p.encodedNanos() - p.preprocessedNanos()),
+        ms(prefilledNanos - p.encodedNanos()), ms(endNanos - prefilledNanos));
+  }
+
+  /**
+   * Everything before the decoder: decode and preprocess images (or find them in the vision
+   * cache), render and tokenize the prompt, check it against the context, run the vision tower,
+   * embed the prompt. Fails with the request's fault before any KV memory is taken.
+   */
+  Prepared prepare(GenerationRequest request) {
     long t0 = System.nanoTime();
     ImageProcessor imageProcessor = processorFor(request);
     List<RgbImage> images = new ArrayList<>();
@@ -191,73 +213,13 @@ public final class Engine implements AutoCloseable {
     long t1 = System.nanoTime();
 
     Tensor imageEmbeds = encodeMissing(vision);
-    long t2 = System.nanoTime();
-
     int capacity = (int) Math.min(context, (long) ids.length + maxTokens);
-    Sequence seq = model.newSequence(capacity);
     var merge = model.config().vision().spatialMergeSize();
     RopeIndex index = RopeIndex.of(ids, orderedGrids, model.config().tokens(), merge);
-    seq.prefill(model.embedPrompt(ids, imageEmbeds), index, null);
-    long t3 = System.nanoTime();
-
-    Sampler sampler = new Sampler(request.sampling(), model.config().text().vocabSize());
-    StopChecker stop = new StopChecker(request.sampling(), stopIds, context - ids.length);
-    TokenStreamDecoder detok = tokenizer.streamDecoder(false);
-    ThinkingSplitter split = new ThinkingSplitter();
-    int[] contextIds = Arrays.copyOf(ids, capacity);
-    int length = ids.length;
-    int[] generated = new int[maxTokens];
-    int count = 0;
-    float[] logits = seq.logits();
-    StringBuilder full = new StringBuilder();
-    FinishReason finish;
-    int nonFiniteSteps = 0;
-    int vocab = model.config().text().vocabSize();
-    while (true) {
-      if (cancelled.getAsBoolean()) {
-        finish = stop.abort(FinishReason.CANCELLED).finish().orElseThrow();
-        break;
-      }
-      // One pass over the logits per token, negligible next to the forward pass, so that a
-      // numerical fault is reported as such rather than as odd text.
-      int nans = 0;
-      int infinities = 0;
-      for (int i = 0; i < vocab; i++) {
-        float v = logits[i];
-        if (v != v) {
-          nans++;
-        } else if (Float.isInfinite(v)) {
-          infinities++;
-        }
-      }
-      if (nans > 0) {
-        throw new NonFiniteLogitsException(count, nans);
-      }
-      if (infinities > 0) {
-        nonFiniteSteps++;
-      }
-      int token = sampler.next(logits, contextIds, length);
-      contextIds[length++] = token;
-      generated[count++] = token;
-      StopChecker.Step step = stop.accept(token, detok.push(token));
-      String text = step.text();
-      if (step.finished() && step.finish().get() != FinishReason.STOP) {
-        text += detok.finish();
-      }
-      full.append(text);
-      emit(split.push(text), sink);
-      if (step.finished()) {
-        finish = step.finish().get();
-        break;
-      }
-      logits = seq.step(token);
-    }
-    emit(split.finish(), sink);
-    long t4 = System.nanoTime();
-    Timings timings = new Timings(ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(t4 - t3));
-    return new GenerationResult(full.toString(), split.reasoning(), split.answer(), Arrays.copyOf(generated, count),
-        ids.length, prompt.imageTokenCount(), finish, timings,
-        vision.keys().stream().map(ImageKey::pixelHash).toList(), vision.hits(), nonFiniteSteps);
+    Tensor embeds = model.embedPrompt(ids, imageEmbeds);
+    long t2 = System.nanoTime();
+    return new Prepared(request, ids, prompt.imageTokenCount(), embeds, index, capacity,
+        vision.keys().stream().map(ImageKey::pixelHash).toList(), vision.hits(), t0, t1, t2);
   }
 
   /**
@@ -343,14 +305,6 @@ public final class Engine implements AutoCloseable {
           + " (the checkpoint's min_pixels), got " + max);
     }
     return processor.withMaxPixels(max);
-  }
-
-  private static void emit(List<Piece> pieces, TokenSink sink) {
-    for (Piece p : pieces) {
-      if (!p.text().isEmpty()) {
-        sink.accept(p);
-      }
-    }
   }
 
   private static double ms(long nanos) {

@@ -1,0 +1,29 @@
+package dev.glance.engine.runtime;
+
+/**
+ * Limits of the batch scheduler: the most sequences decoding together, the most prompt tokens
+ * prefilled in one step (so a long prompt is split rather than stalling running decodes), and the
+ * KV budget in positions, handed out in blocks of {@code blockTokens}.
+ */
+public record BatchOptions(int maxBatch, int maxPrefillTokens, long kvBudgetTokens, int blockTokens) {
+  public BatchOptions {
+    if (maxBatch < 1) {
+      throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
+    }
+    if (maxPrefillTokens < 1) {
+      throw new IllegalArgumentException("max prefill tokens per step must be >= 1, got " + maxPrefillTokens);
+    }
+    if (blockTokens < 1 || kvBudgetTokens < blockTokens) {
+      throw new IllegalArgumentException("KV budget " + kvBudgetTokens + " must hold at least one block of "
+          + blockTokens + " positions");
+    }
+  }
+
+  public static BatchOptions defaults() {
+    return new BatchOptions(8, 512, 65536, 16);
+  }
+
+  public long totalBlocks() {
+    return kvBudgetTokens / blockTokens;
+  }
+}

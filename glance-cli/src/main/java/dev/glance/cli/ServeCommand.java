@@ -1,5 +1,7 @@
 package dev.glance.cli;
 
+import dev.glance.engine.runtime.BatchOptions;
+import dev.glance.engine.runtime.BatchScheduler;
 import dev.glance.engine.runtime.Engine;
 import dev.glance.engine.runtime.EngineOptions;
 import dev.glance.engine.tensor.cpu.CpuBackend;
@@ -77,7 +79,7 @@ final class ServeCommand implements Callable<Integer> {
   long maxPixels;
 
   @Option(names = "--queue-size", paramLabel = "N", defaultValue = "${env:GLANCE_QUEUE_SIZE:-16}",
-      description = "requests that may wait while one runs; more get 503 (default ${DEFAULT-VALUE})"
+      description = "requests that may wait while --max-batch run; more get 503 (default ${DEFAULT-VALUE})"
           + " [GLANCE_QUEUE_SIZE]")
   int queueSize;
 
@@ -113,6 +115,27 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--context", paramLabel = "N", defaultValue = "${env:GLANCE_CONTEXT:-0}",
       description = "most tokens per sequence; 0 = the checkpoint's max_position_embeddings [GLANCE_CONTEXT]")
   int context;
+
+  @Option(names = "--max-batch", paramLabel = "N", defaultValue = "${env:GLANCE_MAX_BATCH:-8}",
+      description = "most requests decoding together in one batch (default ${DEFAULT-VALUE}) [GLANCE_MAX_BATCH]")
+  int maxBatch;
+
+  @Option(names = "--max-prefill-tokens", paramLabel = "N", defaultValue = "${env:GLANCE_MAX_PREFILL_TOKENS:-512}",
+      description = "most prompt tokens prefilled per engine step, so new prompts do not stall running"
+          + " decodes (default ${DEFAULT-VALUE}) [GLANCE_MAX_PREFILL_TOKENS]")
+  int maxPrefillTokens;
+
+  @Option(names = "--kv-budget", paramLabel = "TOKENS", defaultValue = "${env:GLANCE_KV_BUDGET:-131072}",
+      description = "KV positions all running requests may hold together, in blocks of 16; a request"
+          + " waits until its blocks are free (default ${DEFAULT-VALUE}) [GLANCE_KV_BUDGET]")
+  long kvBudget;
+
+  @Option(names = "--quantize", paramLabel = "FORMAT",
+      description = "quantise the text decoder's weights at load: q8_0 or q4_0 (default: as stored)")
+  String quantize;
+
+  @Option(names = "--kv", paramLabel = "DTYPE", description = "KV cache precision: f32 (default) or bf16")
+  String kv;
 
   @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
   Integer threads;
@@ -160,8 +183,10 @@ final class ServeCommand implements Callable<Integer> {
     CpuBackend backend = threads == null ? new CpuBackend() : new CpuBackend(threads);
     try {
       Engine engine = Engine.load(model, backend,
-          new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), context));
-      EngineWorker worker = new EngineWorker(engine::generate, config.queueSize());
+          new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), context)
+              .withQuantize(EngineOptions.parseQuantize(quantize, "--quantize"))
+              .withKv(EngineOptions.parseKv(kv, "--kv")));
+      EngineWorker worker = new EngineWorker(new BatchScheduler(engine, batchOptions()), config.queueSize());
       ServedModel served;
       try {
         served = ServedModel.of(engine, worker, config);
@@ -192,5 +217,14 @@ final class ServeCommand implements Callable<Integer> {
       throw new IllegalArgumentException(flag + " must be a number of seconds >= 0, got " + s);
     }
     return Duration.ofMillis(Math.round(s * 1000));
+  }
+
+  private BatchOptions batchOptions() {
+    try {
+      return new BatchOptions(maxBatch, maxPrefillTokens, kvBudget, 16);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage()
+          + " (--max-batch, --max-prefill-tokens, --kv-budget)");
+    }
   }
 }

@@ -1,6 +1,8 @@
 package dev.glance.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.glance.engine.runtime.BatchOptions;
+import dev.glance.engine.runtime.BatchScheduler;
 import dev.glance.engine.runtime.Engine;
 import dev.glance.engine.runtime.EngineOptions;
 import dev.glance.engine.tensor.cpu.CpuBackend;
@@ -32,12 +34,22 @@ public final class TestServer implements AutoCloseable {
   private final ByteArrayOutputStream log = new ByteArrayOutputStream();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  private TestServer(ServerConfig config, Path model) {
+  private TestServer(ServerConfig config, Path model, int maxBatch) {
     this.config = config;
     this.backend = new CpuBackend();
     this.engine = Engine.load(model, backend, new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), 0));
     this.server = GlanceServer.start(config, RequestLog.to(log));
-    server.serve(ServedModel.of(engine, new EngineWorker(engine::generate, config.queueSize()), config));
+    BatchOptions batch = new BatchOptions(maxBatch, 64, 1 << 16, 16);
+    server.serve(ServedModel.of(engine, new EngineWorker(new BatchScheduler(engine, batch), config.queueSize()),
+        config));
+  }
+
+  /**
+   * A server whose engine loop decodes up to {@code maxBatch} requests together (the others run
+   * one at a time, so their queue-size arithmetic is that of one running request).
+   */
+  public static TestServer startBatched(int maxBatch, UnaryOperator<ServerConfig> change) {
+    return new TestServer(change.apply(testConfig()), Fixture.DIR, maxBatch);
   }
 
   /** The defaults on a random port, with the request log in memory. */
@@ -53,11 +65,11 @@ public final class TestServer implements AutoCloseable {
   }
 
   public static TestServer start(UnaryOperator<ServerConfig> change) {
-    return new TestServer(change.apply(testConfig()), Fixture.DIR);
+    return new TestServer(change.apply(testConfig()), Fixture.DIR, 1);
   }
 
   public static TestServer start(Path model, UnaryOperator<ServerConfig> change) {
-    return new TestServer(change.apply(testConfig()), model);
+    return new TestServer(change.apply(testConfig()), model, 1);
   }
 
   public String url(String path) {

@@ -1,8 +1,9 @@
 package dev.glance.server.inference;
 
+import dev.glance.engine.generate.Piece;
+import dev.glance.engine.runtime.BatchScheduler;
 import dev.glance.engine.runtime.GenerationRequest;
 import dev.glance.engine.runtime.GenerationResult;
-import dev.glance.engine.runtime.TokenSink;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,23 +12,19 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 /**
- * The engine runs one sequence at a time, so one platform thread owns it and takes jobs from a
- * FIFO queue. Admission is bounded by a semaphore of {@code queueSize + 1} places (the one running
- * and those waiting, including those still being prepared), so a burst beyond that is refused at
- * once instead of piling up decoded images in memory.
+ * The engine loop: one platform thread owns the engine and its {@link BatchScheduler}, moves
+ * submitted jobs from a FIFO queue into the scheduler, and steps it, so the running requests
+ * decode together as one batch while new ones are prefilled in chunks between their steps.
+ * Admission is bounded by a semaphore of {@code maxBatch + queueSize} places (those running and
+ * those waiting, including those still being prepared), so a burst beyond that is refused at once
+ * instead of piling up decoded images in memory.
  */
 public final class EngineWorker implements InferenceService {
 
-  /** The engine's generate call: {@code Engine::generate} in production. */
-  @FunctionalInterface
-  public interface Generator {
-    GenerationResult generate(GenerationRequest request, TokenSink sink, BooleanSupplier cancelled);
-  }
-
-  private final Generator generator;
+  private final BatchScheduler scheduler;
+  private final int batch;
   private final int places;
   private final Semaphore admission;
   private final LinkedBlockingQueue<Job> queue = new LinkedBlockingQueue<>();
@@ -39,12 +36,13 @@ public final class EngineWorker implements InferenceService {
   /** Moving average of how long a job runs, for Retry-After; nanoseconds. */
   private volatile double averageRunNanos = 1e9;
 
-  public EngineWorker(Generator generator, int queueSize) {
+  public EngineWorker(BatchScheduler scheduler, int queueSize) {
     if (queueSize < 0) {
       throw new IllegalArgumentException("queue size must be >= 0, got " + queueSize);
     }
-    this.generator = generator;
-    this.places = queueSize + 1;
+    this.scheduler = scheduler;
+    this.batch = scheduler.options().maxBatch();
+    this.places = queueSize + batch;
     this.admission = new Semaphore(places);
     this.thread = Thread.ofPlatform().name("glance-engine").daemon(true).start(this::loop);
   }
@@ -55,10 +53,10 @@ public final class EngineWorker implements InferenceService {
       throw new ServiceClosedException("the server is shutting down and takes no new requests");
     }
     if (!admission.tryAcquire()) {
-      long waitNanos = (long) (averageRunNanos * places);
+      long waitNanos = (long) (averageRunNanos * places / batch);
       Duration retry = Duration.ofSeconds(Math.clamp(TimeUnit.NANOSECONDS.toSeconds(waitNanos) + 1, 1, 300));
       throw new QueueFullException("the server is busy: " + places + " requests are already running or"
-          + " waiting (--queue-size " + (places - 1) + "); retry later", retry);
+          + " waiting (--max-batch " + batch + ", --queue-size " + (places - batch) + "); retry later", retry);
     }
     return new Held();
   }
@@ -101,17 +99,32 @@ public final class EngineWorker implements InferenceService {
 
   private void loop() {
     while (true) {
-      Job job;
+      boolean poisoned = false;
       try {
-        job = queue.take();
+        Job job = scheduler.idle() ? queue.take() : queue.poll();
+        while (job != null) {
+          if (job == POISON) {
+            poisoned = true;
+          } else {
+            add(job);
+          }
+          job = queue.poll();
+        }
       } catch (InterruptedException e) {
         return;
       }
-      if (job == POISON) {
+      if (poisoned) {
+        scheduler.abortAll();
         drainQueue();
         return;
       }
-      run(job);
+      try {
+        scheduler.step();
+      } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+        // The scheduler ends requests that fail one by one; anything escaping it must not end the
+        // loop, or every admitted request would hang.
+        scheduler.abortAll();
+      }
     }
   }
 
@@ -125,27 +138,47 @@ public final class EngineWorker implements InferenceService {
     }
   }
 
-  private void run(Job job) {
+  private void add(Job job) {
     if (job.isCancelRequested()) {
       finish(job, new JobEvent.Dropped(job.cancelReason().orElseThrow()));
       return;
     }
-    long start = System.nanoTime();
-    job.post(new JobEvent.Started(start - job.submittedNanos()));
-    runningNow.incrementAndGet();
-    JobEvent end;
-    try {
-      GenerationResult result = generator.generate(job.request(),
-          piece -> job.post(new JobEvent.Output(piece)), job::isCancelRequested);
-      end = new JobEvent.Finished(result);
-    } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
-      // One request's failure, even running out of memory on a huge image, must not end the worker.
-      end = new JobEvent.Failed(e);
-    } finally {
-      runningNow.decrementAndGet();
-    }
-    averageRunNanos = 0.8 * averageRunNanos + 0.2 * (System.nanoTime() - start);
-    finish(job, end);
+    scheduler.add(job.request(), job::isCancelRequested, new BatchScheduler.Listener() {
+      private long startNanos;
+
+      @Override
+      public void started(long queueNanos) {
+        startNanos = System.nanoTime();
+        runningNow.incrementAndGet();
+        job.post(new JobEvent.Started(queueNanos));
+      }
+
+      @Override
+      public void piece(Piece piece) {
+        job.post(new JobEvent.Output(piece));
+      }
+
+      @Override
+      public void finished(GenerationResult result) {
+        end(new JobEvent.Finished(result));
+      }
+
+      @Override
+      public void failed(Throwable error) {
+        end(new JobEvent.Failed(error));
+      }
+
+      @Override
+      public void dropped() {
+        finish(job, new JobEvent.Dropped(job.cancelReason().orElse(CancelReason.SHUTDOWN)));
+      }
+
+      private void end(JobEvent event) {
+        runningNow.decrementAndGet();
+        averageRunNanos = 0.8 * averageRunNanos + 0.2 * (System.nanoTime() - startNanos);
+        finish(job, event);
+      }
+    });
   }
 
   private void finish(Job job, JobEvent end) {

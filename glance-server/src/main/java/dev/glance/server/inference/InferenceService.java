@@ -6,8 +6,8 @@ import java.time.Duration;
 /**
  * What the HTTP routes call to run generations: admission first ({@link #reserve}, before any
  * image is fetched or decoded, so that a full server refuses work cheaply), then {@link
- * Reservation#submit}. The single-sequence {@link EngineWorker} implements it today; a
- * continuous-batching scheduler can replace it without the routes changing.
+ * Reservation#submit}. {@link EngineWorker} implements it with a continuous-batching engine loop;
+ * the routes do not depend on how.
  */
 public interface InferenceService {
 

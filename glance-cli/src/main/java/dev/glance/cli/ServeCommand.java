@@ -8,6 +8,7 @@ import dev.glance.engine.tensor.cpu.CpuBackend;
 import dev.glance.server.GlanceServer;
 import dev.glance.server.ServedModel;
 import dev.glance.server.ServerConfig;
+import dev.glance.server.ThroughputSettings;
 import dev.glance.server.inference.EngineWorker;
 import dev.glance.server.log.RequestLog;
 import io.javalin.util.JavalinBindException;
@@ -137,6 +138,23 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--kv", paramLabel = "DTYPE", description = "KV cache precision: f32 (default) or bf16")
   String kv;
 
+  @Option(names = "--response-cache", paramLabel = "SIZE", converter = ByteSize.class,
+      defaultValue = "${env:GLANCE_RESPONSE_CACHE:-64MiB}",
+      description = "memory for the exact response cache of deterministic requests (temperature 0 or a"
+          + " seed); 0 = off (default ${DEFAULT-VALUE}) [GLANCE_RESPONSE_CACHE]")
+  long responseCache;
+
+  @Option(names = "--response-cache-ttl", paramLabel = "SECONDS",
+      defaultValue = "${env:GLANCE_RESPONSE_CACHE_TTL:-600}",
+      description = "a cached response is reused for at most this long (default ${DEFAULT-VALUE})"
+          + " [GLANCE_RESPONSE_CACHE_TTL]")
+  double responseCacheTtl;
+
+  @Option(names = "--queue-timeout", paramLabel = "SECONDS", defaultValue = "${env:GLANCE_QUEUE_TIMEOUT:-300}",
+      description = "a request the engine has not started within this time gets 503 queue_timeout"
+          + " (default ${DEFAULT-VALUE}) [GLANCE_QUEUE_TIMEOUT]")
+  double queueTimeout;
+
   @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
   Integer threads;
 
@@ -152,7 +170,10 @@ final class ServeCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be at least 1, got " + threads);
     }
     ServerConfig config;
+    ThroughputSettings throughput;
     try {
+      throughput = new ThroughputSettings(responseCache, responseCacheTtl == 0 ? Duration.ZERO
+          : seconds(responseCacheTtl, "--response-cache-ttl"), seconds(queueTimeout, "--queue-timeout"));
       config = new ServerConfig(host, port, servedModelName, maxBodyBytes, maxImageBytes, maxImagePixels,
           maxImages, maxTokensLimit, maxPixels, queueSize, seconds(requestTimeout, "--request-timeout"),
           seconds(shutdownGrace, "--shutdown-grace"), !noFetch, seconds(fetchTimeout, "--fetch-timeout"),
@@ -168,7 +189,7 @@ final class ServeCommand implements Callable<Integer> {
     };
     GlanceServer server;
     try {
-      server = GlanceServer.start(config, log);
+      server = GlanceServer.start(config, log, throughput);
     } catch (JavalinBindException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), "cannot listen on " + host + ":" + port
           + ": " + e.getMessage());

@@ -10,6 +10,7 @@ import dev.glance.server.api.ErrorMapper;
 import dev.glance.server.api.ImageLoader;
 import dev.glance.server.api.InferRoute;
 import dev.glance.server.api.InferenceRunner;
+import dev.glance.server.cache.ResponseCache;
 import dev.glance.server.fetch.AddressPolicy;
 import dev.glance.server.fetch.ImageFetcher;
 import dev.glance.server.http.ClientWatch;
@@ -66,14 +67,15 @@ public final class GlanceServer implements AutoCloseable {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final Javalin app;
 
-  private GlanceServer(ServerConfig config, RequestLog requestLog) {
+  private GlanceServer(ServerConfig config, RequestLog requestLog, ThroughputSettings throughput) {
     this.config = config;
     this.requestLog = requestLog;
     this.fetcher = new ImageFetcher(new AddressPolicy(config.fetchAllow()), config.fetchTimeout(),
         config.maxImageBytes());
     RequestBody body = new RequestBody(config.maxBodyBytes());
     ImageLoader images = new ImageLoader(new ImageDecoder(config.maxImagePixels(), config.maxImageBytes()), fetcher);
-    InferenceRunner runner = new InferenceRunner(images, watch, metrics, config.requestTimeout());
+    InferenceRunner runner = new InferenceRunner(images, watch, metrics, config.requestTimeout(),
+        throughput.queueTimeout(), new ResponseCache(throughput.responseCacheBytes(), throughput.responseCacheTtl()));
     ChatCompletionsRoute chat = new ChatCompletionsRoute(this::readyModel, config, body, runner);
     InferRoute infer = new InferRoute(this::readyModel, config, body, runner);
     WebPage page = new WebPage();
@@ -119,7 +121,12 @@ public final class GlanceServer implements AutoCloseable {
 
   /** Starts listening; until {@link #serve} is called every API request is answered 503. */
   public static GlanceServer start(ServerConfig config, RequestLog requestLog) {
-    GlanceServer server = new GlanceServer(config, requestLog);
+    return start(config, requestLog, ThroughputSettings.defaults());
+  }
+
+  /** Starts listening with the given response cache and queue timeout. */
+  public static GlanceServer start(ServerConfig config, RequestLog requestLog, ThroughputSettings throughput) {
+    GlanceServer server = new GlanceServer(config, requestLog, throughput);
     server.app.start(config.host(), config.port());
     return server;
   }

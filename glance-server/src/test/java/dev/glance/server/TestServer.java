@@ -35,10 +35,14 @@ public final class TestServer implements AutoCloseable {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private TestServer(ServerConfig config, Path model, int maxBatch) {
+    this(config, model, maxBatch, ThroughputSettings.defaults());
+  }
+
+  private TestServer(ServerConfig config, Path model, int maxBatch, ThroughputSettings throughput) {
     this.config = config;
     this.backend = new CpuBackend();
     this.engine = Engine.load(model, backend, new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), 0));
-    this.server = GlanceServer.start(config, RequestLog.to(log));
+    this.server = GlanceServer.start(config, RequestLog.to(log), throughput);
     BatchOptions batch = new BatchOptions(maxBatch, 64, 1 << 16, 16);
     server.serve(ServedModel.of(engine, new EngineWorker(new BatchScheduler(engine, batch), config.queueSize()),
         config));
@@ -50,6 +54,11 @@ public final class TestServer implements AutoCloseable {
    */
   public static TestServer startBatched(int maxBatch, UnaryOperator<ServerConfig> change) {
     return new TestServer(change.apply(testConfig()), Fixture.DIR, maxBatch);
+  }
+
+  /** A batched server with the given response cache and queue timeout. */
+  public static TestServer startBatched(int maxBatch, ThroughputSettings throughput) {
+    return new TestServer(testConfig(), Fixture.DIR, maxBatch, throughput);
   }
 
   /** The defaults on a random port, with the request log in memory. */

@@ -88,11 +88,12 @@ public final class LoadGenerator {
       HttpResponse<java.io.InputStream> resp = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
       if (resp.statusCode() != 200) {
         resp.body().close();
-        return new RequestOutcome(resp.statusCode(), ms(t0), 0, 0, repeated, false);
+        return new RequestOutcome(resp.statusCode(), ms(t0), 0, 0, repeated, false, false);
       }
       double ttft = 0;
       int tokens = 0;
       boolean hit = false;
+      boolean responseHit = false;
       try (BufferedReader r = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8))) {
         String line;
         while ((line = r.readLine()) != null) {
@@ -112,18 +113,21 @@ public final class LoadGenerator {
           if (chunk.path("usage").has("completion_tokens")) {
             tokens = chunk.path("usage").path("completion_tokens").asInt();
           }
-          JsonNode hits = chunk.findValue("vision_cache_hits");
-          if (hits != null && hits.asInt() > 0) {
+          JsonNode cache = chunk.path("timings").path("cache");
+          if (cache.path("vision_hits").asInt(0) > 0) {
             hit = true;
+          }
+          if (cache.path("response").asBoolean(false)) {
+            responseHit = true;
           }
         }
       }
-      return new RequestOutcome(200, ms(t0), ttft == 0 ? ms(t0) : ttft, tokens, repeated, hit);
+      return new RequestOutcome(200, ms(t0), ttft == 0 ? ms(t0) : ttft, tokens, repeated, hit, responseHit);
     } catch (IOException e) {
-      return new RequestOutcome(0, ms(t0), 0, 0, repeated, false);
+      return new RequestOutcome(0, ms(t0), 0, 0, repeated, false, false);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return new RequestOutcome(0, ms(t0), 0, 0, repeated, false);
+      return new RequestOutcome(0, ms(t0), 0, 0, repeated, false, false);
     }
   }
 

@@ -42,6 +42,12 @@ public record LoadReport(LoadPlan plan, double seconds, List<RequestOutcome> out
     return ok == 0 ? 0 : outcomes.stream().filter(o -> o.status() == 200 && o.visionCacheHit()).count() / (double) ok;
   }
 
+  /** Response-cache hit rate among successful requests. */
+  public double responseHitRate() {
+    long ok = ok();
+    return ok == 0 ? 0 : outcomes.stream().filter(o -> o.status() == 200 && o.responseCacheHit()).count() / (double) ok;
+  }
+
   /** Median time to first token of repeated and of new images, to show what the caches save. */
   public double medianTtft(boolean repeated) {
     double[] v = outcomes.stream().filter(o -> o.status() == 200 && o.repeated() == repeated)
@@ -71,6 +77,7 @@ public record LoadReport(LoadPlan plan, double seconds, List<RequestOutcome> out
     ObjectNode status = o.putObject("by_status");
     byStatus().forEach((k, v) -> status.put(String.valueOf(k), v));
     o.put("vision_cache_hit_rate", visionHitRate());
+    o.put("response_cache_hit_rate", responseHitRate());
     return o.toString();
   }
 
@@ -82,7 +89,8 @@ public record LoadReport(LoadPlan plan, double seconds, List<RequestOutcome> out
         percentile(false, .99)));
     s.append(String.format("ttft ms    p50 %.0f p95 %.0f p99 %.0f (median: repeated image %.0f, new image %.0f)%n",
         percentile(true, .5), percentile(true, .95), percentile(true, .99), medianTtft(true), medianTtft(false)));
-    s.append("by status ").append(byStatus()).append(String.format(", vision cache hit rate %.2f%n", visionHitRate()));
+    s.append("by status ").append(byStatus()).append(String.format(", vision cache hit rate %.2f, response cache hit rate %.2f%n",
+        visionHitRate(), responseHitRate()));
     return s.toString();
   }
 

@@ -3,7 +3,8 @@ package dev.glance.cli.loadtest;
 /**
  * One request's result as the load generator saw it: HTTP status (0 when the connection failed),
  * end-to-end and time-to-first-token milliseconds, tokens generated, and whether the server said
- * it served the image from its vision cache.
+ * it served the image from its vision cache ({@code timings.cache.vision_hits > 0}) or the whole
+ * answer from its response cache ({@code timings.cache.response}).
  */
 public record RequestOutcome(int status, double latencyMs, double ttftMs, int completionTokens, boolean repeated,
-    boolean visionCacheHit) {}
+    boolean visionCacheHit, boolean responseCacheHit) {}

@@ -53,7 +53,7 @@ public final class ChatCompletionsRoute {
       if (outcome.closeConnection()) {
         ctx.header("Connection", "close");
       }
-      ctx.status(200).contentType("application/json").result(completion(chunks, outcome.result(), request, trace)
+      ctx.status(200).contentType("application/json").result(completion(chunks, outcome, request, trace)
           .toString());
       return;
     }
@@ -93,12 +93,15 @@ public final class ChatCompletionsRoute {
       if (request.returnTokenIds()) {
         ((ObjectNode) last.withArray("choices").get(0)).set("token_ids", ids(r));
       }
+      // The finish chunk carries the timings (an extension) even without include_usage, so a
+      // streaming client sees what the caches saved.
+      last.set("timings", ResponseJson.timings(r, trace, outcome.responseCached()));
       sse.event(last.toString());
       if (request.includeUsage()) {
         ObjectNode usage = chunks.base();
         usage.putArray("choices");
         usage.set("usage", ResponseJson.usage(r));
-        usage.set("timings", ResponseJson.timings(r, trace));
+        usage.set("timings", ResponseJson.timings(r, trace, outcome.responseCached()));
         sse.event(usage.toString());
       }
       sse.done();
@@ -107,7 +110,9 @@ public final class ChatCompletionsRoute {
     }
   }
 
-  private ObjectNode completion(Chunks chunks, GenerationResult r, ChatRequest request, RequestTrace trace) {
+  private ObjectNode completion(Chunks chunks, InferenceRunner.Outcome outcome, ChatRequest request,
+      RequestTrace trace) {
+    GenerationResult r = outcome.result();
     ObjectNode root = JSON.objectNode();
     root.put("id", chunks.id());
     root.put("object", "chat.completion");
@@ -129,7 +134,7 @@ public final class ChatCompletionsRoute {
       choice.set("token_ids", ids(r));
     }
     root.set("usage", ResponseJson.usage(r));
-    root.set("timings", ResponseJson.timings(r, trace));
+    root.set("timings", ResponseJson.timings(r, trace, outcome.responseCached()));
     return root;
   }
 

@@ -85,7 +85,8 @@ public final class ChatRequestParser {
     }
     boolean returnIds = f.bool("return_token_ids").orElse(false);
     InferenceInput input = new InferenceInput(messages, images, thinking, sampling.params(),
-        sampling.explicitMaxTokens(), SamplingFields.maxPixels(f, model));
+        sampling.explicitMaxTokens(), SamplingFields.maxPixels(f, model),
+        f.bool("cache").orElse(true));
     return new ChatRequest(input, stream, includeUsage, returnIds);
   }
 

@@ -69,6 +69,7 @@ public final class InferRequestParser {
     messages.add(ChatMessage.parts(Role.USER, parts));
     SamplingFields.Parsed sampling = SamplingFields.parse(f, f.integer("max_tokens"), "max_tokens", model, config);
     return new InferenceInput(messages, images, f.bool("thinking"), sampling.params(),
-        sampling.explicitMaxTokens(), SamplingFields.maxPixels(f, model));
+        sampling.explicitMaxTokens(), SamplingFields.maxPixels(f, model),
+        f.bool("cache").orElse(true));
   }
 }

@@ -46,7 +46,7 @@ public final class InferRoute {
     out.put("finish_reason", r.finishReason().apiName());
     out.put("model", m.name());
     out.set("usage", ResponseJson.usage(r).put("image_tokens", r.imageTokens()));
-    out.set("timings", ResponseJson.timings(r, trace));
+    out.set("timings", ResponseJson.timings(r, trace, outcome.responseCached()));
     if (outcome.closeConnection()) {
       ctx.header("Connection", "close");
     }

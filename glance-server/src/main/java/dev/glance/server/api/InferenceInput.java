@@ -16,6 +16,7 @@ import java.util.OptionalLong;
  * @param sampling how to choose tokens and when to stop
  * @param strictContext whether max_tokens was given (then prompt + max_tokens must fit the context)
  * @param maxPixels the resize ceiling for this request's images
+ * @param cache false when the request asked to bypass the response cache ({@code "cache": false})
  */
 public record InferenceInput(
     List<ChatMessage> messages,
@@ -23,7 +24,8 @@ public record InferenceInput(
     Optional<Boolean> thinking,
     SamplingParams sampling,
     boolean strictContext,
-    OptionalLong maxPixels) {
+    OptionalLong maxPixels,
+    boolean cache) {
   public InferenceInput {
     messages = List.copyOf(messages);
     images = List.copyOf(images);

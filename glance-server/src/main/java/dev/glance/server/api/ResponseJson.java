@@ -29,9 +29,11 @@ final class ResponseJson {
   /**
    * Where the time went, in milliseconds: waiting for the engine, preprocessing (images and
    * prompt), the vision encoder, prefill, decoding, arrival to first text, and in all; and the
-   * decode speed in tokens per second after the first token.
+   * decode speed in tokens per second after the first token. {@code cache} says what the caches
+   * saved: {@code vision_hits} images whose embeddings were reused, and {@code response} whether
+   * the whole answer came from the response cache (then every engine stage is 0).
    */
-  static ObjectNode timings(GenerationResult r, RequestTrace trace) {
+  static ObjectNode timings(GenerationResult r, RequestTrace trace, boolean responseCached) {
     ObjectNode t = JSON.objectNode();
     var engine = r.timings();
     t.put("queue_ms", round(trace.queueMillis()));
@@ -47,6 +49,7 @@ final class ResponseJson {
     if (steps > 0 && engine.decodeMs() > 0) {
       t.put("decode_tokens_per_second", round(steps / (engine.decodeMs() / 1000)));
     }
+    t.putObject("cache").put("vision_hits", r.visionCacheHits()).put("response", responseCached);
     return t;
   }
 

@@ -6,6 +6,8 @@ public enum CancelReason {
   CLIENT_GONE,
   /** The request ran past the server's request timeout. */
   TIMEOUT,
+  /** The request waited for the engine longer than the server's queue timeout, and never ran. */
+  QUEUE_TIMEOUT,
   /** The server is shutting down and the grace period for in-flight work is over. */
   SHUTDOWN
 }

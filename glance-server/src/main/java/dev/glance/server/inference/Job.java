@@ -26,7 +26,8 @@ public final class Job {
     return request;
   }
 
-  long submittedNanos() {
+  /** When the job was queued ({@link System#nanoTime}). */
+  public long submittedNanos() {
     return submittedNanos;
   }
 

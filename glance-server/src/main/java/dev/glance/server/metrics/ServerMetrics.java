@@ -13,7 +13,7 @@ import java.util.function.IntSupplier;
  * The server's Prometheus metrics, in a registry of its own (no global state): requests by route
  * and status; histograms of end-to-end latency, queue time, time to first token, time per output
  * token, and the engine's preprocessing, vision and prefill stages; counters of prompt, image and
- * completion tokens and of flagged requests; gauges of waiting and running requests.
+ * completion tokens, of flagged requests and of cache hits and misses; gauges of waiting and running requests.
  */
 public final class ServerMetrics {
   /** Latency buckets from 5 ms to 10 min, in seconds. */
@@ -37,6 +37,8 @@ public final class ServerMetrics {
   private final Counter imageTokens;
   private final Counter completionTokens;
   private final Counter flagged;
+  private final Counter cacheHits;
+  private final Counter cacheMisses;
 
   public ServerMetrics() {
     requests = Counter.builder().name("glance_http_requests_total")
@@ -60,6 +62,16 @@ public final class ServerMetrics {
         .help("Tokens generated").register(registry);
     flagged = Counter.builder().name("glance_flagged_requests_total")
         .help("Requests the request log flags for a look, by flag").labelNames("flag").register(registry);
+    cacheHits = Counter.builder().name("glance_cache_hits_total")
+        .help("Cache lookups answered from the cache, by cache (vision: per image; response: per request)")
+        .labelNames("cache").register(registry);
+    cacheMisses = Counter.builder().name("glance_cache_misses_total")
+        .help("Cache lookups that had to compute, by cache (vision: per image; response: per request)")
+        .labelNames("cache").register(registry);
+    for (String cache : new String[] {"vision", "response"}) {
+      cacheHits.labelValues(cache);
+      cacheMisses.labelValues(cache);
+    }
   }
 
   private Histogram histogram(String name, String help, double[] buckets, String... labels) {
@@ -104,6 +116,27 @@ public final class ServerMetrics {
     if (completion > 1) {
       timePerOutputToken.observe(decodeMs / 1000 / (completion - 1));
     }
+    promptTokens.inc(prompt);
+    imageTokens.inc(image);
+    completionTokens.inc(completion);
+  }
+
+  /** Counts one lookup of {@code cache} ("vision" or "response"). */
+  public void cache(String cache, boolean hit) {
+    (hit ? cacheHits : cacheMisses).labelValues(cache).inc();
+  }
+
+  /** Counts a generation's vision-embedding lookups: one per image. */
+  public void visionCache(int hits, int misses) {
+    cacheHits.labelValues("vision").inc(hits);
+    cacheMisses.labelValues("vision").inc(misses);
+  }
+
+  /**
+   * Counts the tokens of a request the response cache answered: its usage is the same as a fresh
+   * answer's, but no engine stage ran, so the stage histograms are left alone.
+   */
+  public void cachedGeneration(int prompt, int image, int completion) {
     promptTokens.inc(prompt);
     imageTokens.inc(image);
     completionTokens.inc(completion);

@@ -188,7 +188,8 @@ class LifecycleTest {
   @Test
   void whileLoadingEverythingAnswers503ButMetrics() {
     ServerConfig config = TestServer.testConfig();
-    GlanceServer server = GlanceServer.start(config, RequestLog.none());
+    TestState state = TestState.sqlite();
+    GlanceServer server = GlanceServer.start(config, RequestLog.none(), state.services);
     try (HttpClient client = HttpClient.newHttpClient()) {
       String base = "http://127.0.0.1:" + server.port();
       HttpResponse<String> health = client.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(),
@@ -210,6 +211,7 @@ class LifecycleTest {
       throw new AssertionError(e);
     } finally {
       server.shutdown();
+      state.close();
     }
   }
 

@@ -21,22 +21,24 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
- * The real server on a random loopback port with the fixture checkpoint, its request log kept in
- * memory for the tests to read.
+ * The real server on a random loopback port with the fixture checkpoint and a real state database
+ * ({@link TestState}, closed with the server), its request log kept in memory for the tests to read.
  */
 public final class TestServer implements AutoCloseable {
   public final ServerConfig config;
   public final GlanceServer server;
+  public final TestState state;
   private final CpuBackend backend;
   private final Engine engine;
   private final ByteArrayOutputStream log = new ByteArrayOutputStream();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  private TestServer(ServerConfig config, Path model) {
+  private TestServer(ServerConfig config, Path model, TestState state) {
     this.config = config;
+    this.state = state;
     this.backend = new CpuBackend();
     this.engine = Engine.load(model, backend, new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), 0, EngineOptions.DEFAULT_VISION_CACHE_BYTES));
-    this.server = GlanceServer.start(config, RequestLog.to(log));
+    this.server = GlanceServer.start(config, RequestLog.to(log), state.services);
     server.serve(ServedModel.of(engine, new EngineWorker(engine::generate, config.queueSize()), config));
   }
 
@@ -53,11 +55,16 @@ public final class TestServer implements AutoCloseable {
   }
 
   public static TestServer start(UnaryOperator<ServerConfig> change) {
-    return new TestServer(change.apply(testConfig()), Fixture.DIR);
+    return new TestServer(change.apply(testConfig()), Fixture.DIR, TestState.sqlite());
   }
 
   public static TestServer start(Path model, UnaryOperator<ServerConfig> change) {
-    return new TestServer(change.apply(testConfig()), model);
+    return new TestServer(change.apply(testConfig()), model, TestState.sqlite());
+  }
+
+  /** The fixture served with {@code state}, which the server closes when it closes. */
+  public static TestServer start(TestState state) {
+    return new TestServer(testConfig(), Fixture.DIR, state);
   }
 
   public String url(String path) {
@@ -149,5 +156,6 @@ public final class TestServer implements AutoCloseable {
     engine.close();
     backend.close();
     http.close();
+    state.close();
   }
 }

@@ -28,6 +28,8 @@ public final class TestServer implements AutoCloseable {
   public final ServerConfig config;
   public final GlanceServer server;
   public final TestState state;
+  /** What the server serves: its name, limits and service. */
+  public final ServedModel served;
   private final CpuBackend backend;
   private final Engine engine;
   private final ByteArrayOutputStream log = new ByteArrayOutputStream();
@@ -39,7 +41,8 @@ public final class TestServer implements AutoCloseable {
     this.backend = new CpuBackend();
     this.engine = Engine.load(model, backend, new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), 0, EngineOptions.DEFAULT_VISION_CACHE_BYTES));
     this.server = GlanceServer.start(config, RequestLog.to(log), state.services);
-    server.serve(ServedModel.of(engine, new EngineWorker(engine::generate, config.queueSize()), config));
+    this.served = ServedModel.of(engine, new EngineWorker(engine::generate, config.queueSize()), config);
+    server.serve(served);
   }
 
   /** The defaults on a random port, with the request log in memory. */
@@ -65,6 +68,25 @@ public final class TestServer implements AutoCloseable {
   /** The fixture served with {@code state}, which the server closes when it closes. */
   public static TestServer start(TestState state) {
     return new TestServer(testConfig(), Fixture.DIR, state);
+  }
+
+  /** A POST of JSON with extra headers (name, value, name, value...). */
+  public Reply post(String path, String body, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path))).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(60));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return send(b.build());
+  }
+
+  /** A GET with extra headers (name, value, name, value...). */
+  public Reply get(String path, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path))).GET().timeout(Duration.ofSeconds(30));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return send(b.build());
   }
 
   public String url(String path) {
@@ -127,15 +149,6 @@ public final class TestServer implements AutoCloseable {
         throw new AssertionError("not JSON (" + status + "): " + body, e);
       }
     }
-  }
-
-  public Reply post(String path, String body) {
-    return send(HttpRequest.newBuilder(URI.create(url(path))).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(60)).build());
-  }
-
-  public Reply get(String path) {
-    return send(HttpRequest.newBuilder(URI.create(url(path))).GET().timeout(Duration.ofSeconds(30)).build());
   }
 
   public Reply send(HttpRequest request) {

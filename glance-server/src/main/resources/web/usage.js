@@ -5,7 +5,7 @@
 const $ = (id) => document.getElementById(id);
 // The SVG namespace, taken from the page's own charts (nothing here names another site).
 const SVG = document.getElementById('chart-tokens').namespaceURI;
-const W = 520, H = 220, PAD = { left: 56, right: 12, top: 12, bottom: 28 };
+const W = 520, H = 220, PAD = { left: 60, right: 12, top: 12, bottom: 28 };
 
 function fmt(n) {
   if (n >= 1e9) return (n / 1e9).toFixed(2) + 'G';
@@ -17,6 +17,8 @@ function money(v, currency) {
   const s = v === 0 ? '0' : Math.abs(v) < 0.01 ? v.toPrecision(3) : v.toFixed(Math.abs(v) < 100 ? 4 : 2);
   return s + ' ' + currency;
 }
+// Axis labels: two significant digits, so that small amounts stay short.
+function short(v) { return v === 0 ? '0' : String(Number(v.toPrecision(2))); }
 function ms(v) { return v >= 1000 ? (v / 1000).toFixed(2) + ' s' : v.toFixed(0) + ' ms'; }
 function day(d) { return d.toISOString().slice(0, 10); }
 
@@ -158,7 +160,7 @@ async function refresh() {
     { name: 'completion', cls: 's-completion', values: get('completion_tokens') },
   ]);
   lines($('chart-cost'), days, [{ name: 'reference API', cls: 's-reference', values: get('reference_cost'), present }],
-    (v) => money(v, '').trim(), { name: 'cost', cls: 's-cost', values: get('cost') });
+    short, { name: 'cost', cls: 's-cost', values: get('cost') });
   split($('chart-split'), t);
   lines($('chart-latency'), days, ['p50', 'p95', 'p99'].map((p) => ({ name: p, cls: 's-' + p, values: get(p), present })),
     (v) => ms(v));

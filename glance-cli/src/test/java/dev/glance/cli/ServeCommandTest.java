@@ -43,12 +43,23 @@ class ServeCommandTest {
   static final List<String> stderr = new ArrayList<>();
   static final HttpClient http = HttpClient.newHttpClient();
 
+  /** A fresh data directory, so that no test touches ~/.glance. */
+  static Path dataDir() throws IOException {
+    Path dir = Files.createTempDirectory("glance-data");
+    dir.toFile().deleteOnExit();
+    return dir;
+  }
+
+  /** {@code glance serve} on the fixture, on a free port, with {@code extra} flags (or a fresh data directory). */
   static Process startServe(String... extra) throws IOException {
     String java = ProcessHandle.current().info().command().orElseThrow();
     List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
         "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.glance.cli.Main",
         "serve", "--model", FIXTURE.toString(), "--port", "0"));
     cmd.addAll(List.of(extra));
+    if (!cmd.contains("--data-dir")) {
+      cmd.addAll(List.of("--data-dir", dataDir().toString()));
+    }
     return new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
   }
 
@@ -180,12 +191,13 @@ class ServeCommandTest {
   }
 
   @Test
-  void badFlagsAndModelsFailWithOneLine() {
+  void badFlagsAndModelsFailWithOneLine() throws IOException {
+    String data = dataDir().toString();
     AskCommandTest.Run r = AskCommandTest.ask(List.of("serve", "--model", FIXTURE.toString(), "--port", "70000"));
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("port must be in 0..65535"), r.err());
     r = AskCommandTest.ask(List.of("serve", "--model", FIXTURE.resolve("nope").toString(), "--port", "0",
-        "--request-log", ""));
+        "--request-log", "", "--data-dir", data));
     assertEquals(3, r.code(), r.err());
     assertTrue(r.err().contains("model directory not found"), r.err());
     r = AskCommandTest.ask(List.of("serve", "--model", FIXTURE.toString(), "--max-body-bytes", "lots"));

@@ -31,8 +31,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code glance serve} as a process with its state: killed with SIGKILL under concurrent load, its
  * ledger (SQLite in the data directory, or PostgreSQL by --database) holds exactly one row for
  * every request that was answered 200 and none twice; restarted on the same state, GET /v1/usage
- * and {@code glance usage --json} give the same report; and a key made with {@code glance keys
- * create} while it runs is required at once, and refused once revoked.
+ * and {@code glance usage --json} give the same report (priced by the data directory's
+ * settings.json); with --require-keys nothing is served without a key, a key made with {@code
+ * glance keys create} while the server runs works at once, and is refused once revoked.
  */
 class ServeStateTest {
   static final int CLIENTS = 6;
@@ -66,6 +67,11 @@ class ServeStateTest {
     String[] state = kind.equals("sqlite") ? new String[] {"--data-dir", data.toString()}
         : new String[] {"--data-dir", data.toString(), "--database", url};
     Instant from = Instant.now().minusSeconds(60);
+    // A priced server whose "ops" key is an admin (settings.json in the data directory).
+    Files.writeString(data.resolve("settings.json"), """
+        {"cost": {"currency": "CNY", "hardware_per_month": 1200,
+                  "reference": {"name": "api", "input_per_million": 2.0, "output_per_million": 8.0}},
+         "access": {"admin_keys": ["ops"]}}""");
     try {
       Process serve = ServeCommandTest.startServe(concat(state, "--request-log", ""));
       int port = ServeCommandTest.awaitServing(serve, new ArrayList<>());
@@ -81,7 +87,10 @@ class ServeStateTest {
               try {
                 HttpResponse<String> r = http.send(post(port, body), HttpResponse.BodyHandlers.ofString());
                 if (r.statusCode() == 200) {
-                  answered.add(r.headers().firstValue("X-Request-Id").orElseThrow());
+                  JsonNode cost = AskCommandTest.JSON.readTree(r.body()).path("usage").path("cost");
+                  if (cost.path("currency").asText().equals("CNY") && cost.path("amount").asDouble() > 0) {
+                    answered.add(r.headers().firstValue("X-Request-Id").orElseThrow());
+                  }
                 }
               } catch (Exception e) {
                 // Cut off by the kill: this request got no response.
@@ -100,7 +109,7 @@ class ServeStateTest {
           t.join(Duration.ofSeconds(70));
         }
       }
-      assertTrue(answered.size() >= 60, "only " + answered.size() + " answers before the kill");
+      assertTrue(answered.size() >= 60, "only " + answered.size() + " priced answers before the kill");
 
       Map<String, Integer> rows = new HashMap<>();
       try (Database db = Database.open(url); var c = db.connection(); var st = c.createStatement();
@@ -117,17 +126,27 @@ class ServeStateTest {
       assertTrue(rows.size() >= answered.size() && rows.size() <= sent.get(), rows.size() + " rows, "
           + answered.size() + " answered, " + sent.get() + " sent");
 
-      // Restarted on the same state: the HTTP report and glance usage agree, and see every row.
-      Process again = ServeCommandTest.startServe(concat(state, "--request-log", ""));
+      // Restarted on the same state, now requiring keys although none exists yet: the admin key's
+      // HTTP report and glance usage agree, and see every row.
+      Process again = ServeCommandTest.startServe(concat(state, "--request-log", "", "--require-keys"));
       try (HttpClient http = HttpClient.newHttpClient()) {
         int port2 = ServeCommandTest.awaitServing(again, new ArrayList<>());
+        HttpResponse<String> anonymous = http.send(post(port2, infer(2)), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, anonymous.statusCode(), anonymous.body());
+        assertTrue(anonymous.body().contains("\"type\":\"authentication_error\""), anonymous.body());
+        AskCommandTest.Run ops = AskCommandTest.ask(List.of(concat(new String[] {"keys", "create", "--name", "ops"},
+            state)));
+        assertEquals(0, ops.code(), ops.err());
         String range = "from=" + from + "&to=" + Instant.now().plusSeconds(60);
         String query = "/v1/usage?group_by=day&" + range;
         HttpResponse<String> report = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port2
-            + query)).build(), HttpResponse.BodyHandlers.ofString());
+            + query)).header("Authorization", "Bearer " + ops.out().strip()).build(),
+            HttpResponse.BodyHandlers.ofString());
         assertEquals(200, report.statusCode(), report.body());
         JsonNode viaHttp = AskCommandTest.JSON.readTree(report.body());
         assertEquals(rows.size(), viaHttp.path("total").path("requests").asInt());
+        assertEquals("CNY", viaHttp.path("currency").asText());
+        assertTrue(viaHttp.path("total").path("cost").asDouble() > 0, viaHttp.toString());
         String[] bounds = range.replace("from=", "").replace("to=", "").split("&");
         AskCommandTest.Run cli = AskCommandTest.ask(List.of(concat(concat(new String[] {"usage", "--json",
             "--group-by", "day", "--from", bounds[0], "--to", bounds[1]}, state))));
@@ -144,10 +163,9 @@ class ServeStateTest {
     }
   }
 
-  /** With no key yet the server is open; {@code glance keys create} closes it, revoke refuses the key. */
+  /** A key made by {@code glance keys create} works at once; once revoked it is refused. */
   static void keysMadeByTheCliApplyToTheRunningServer(HttpClient http, int port, String[] state) throws Exception {
     String body = infer(2);
-    assertEquals(200, http.send(post(port, body), HttpResponse.BodyHandlers.ofString()).statusCode());
     AskCommandTest.Run created = AskCommandTest.ask(List.of(concat(new String[] {"keys", "create", "--name", "ci",
         "--rpm", "100"}, state)));
     assertEquals(0, created.code(), created.err());

@@ -269,6 +269,35 @@ class AccessApiTest {
     }
   }
 
+  @Test
+  void withKeysOffLimitsApplyPerAddressAndMetricsCanNeedAnAdmin() throws Exception {
+    ManualClock clock = new ManualClock();
+    AccessSettings perIp = new AccessSettings(false, IpAllowList.everyone(), List.of(CidrRange.parse("127.0.0.1")),
+        limits(2, null, null, null), List.of("ops"), true);
+    try (TestServer server = TestServer.start(TestState.open("sqlite", perIp, CostModel.free(), clock))) {
+      // Each client address has its own 2 requests a minute.
+      assertEquals(200, server.post("/infer", infer(2)).status());
+      assertEquals(200, server.post("/infer", infer(2)).status());
+      refused(server.post("/infer", infer(2)), 429, "rate_limit_error", "rate_limit_exceeded");
+      assertEquals(200, server.post("/infer", infer(2), "X-Forwarded-For", "10.0.0.1").status());
+      clock.advance(Duration.ofSeconds(61));
+      assertEquals(200, server.post("/infer", infer(2)).status());
+      // Keys off: a client on this machine is the admin; a forwarded one is not.
+      assertEquals(200, server.get("/metrics").status());
+      assertEquals(200, server.get("/v1/usage").status());
+      refused(server.get("/metrics", "X-Forwarded-For", "10.0.0.1"), 403, "permission_denied", "admin_required");
+      refused(server.get("/v1/usage", "X-Forwarded-For", "10.0.0.1"), 403, "permission_denied", "admin_required");
+      // Keys on: only the admin key.
+      var alice = server.state.keys.create("alice", KeyLimits.none(), Optional.empty());
+      var ops = server.state.keys.create("ops", KeyLimits.none(), Optional.empty());
+      refused(server.get("/metrics"), 401, "authentication_error", "missing_api_key");
+      refused(server.get("/metrics", bearer(alice.secret())), 403, "permission_denied", "admin_required");
+      TestServer.Reply metrics = server.get("/metrics", bearer(ops.secret()));
+      assertEquals(200, metrics.status());
+      assertTrue(metrics.body().contains("glance_http_requests_total"), metrics.body());
+    }
+  }
+
   static void awaitRunning(TestServer server) throws InterruptedException {
     for (int i = 0; i < 1000; i++) {
       if (server.get("/metrics").body().contains("glance_requests_running 1.0")) {

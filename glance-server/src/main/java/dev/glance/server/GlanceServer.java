@@ -108,7 +108,8 @@ public final class GlanceServer implements AutoCloseable {
       c.routes.post(ChatCompletionsRoute.PATH, inference(ChatCompletionsRoute.PATH, chat::handle));
       c.routes.get("/v1/models", api("/v1/models", Guard.CALLER, (ctx, t) -> models(ctx, null)));
       c.routes.get("/v1/models/{id}", api("/v1/models", Guard.CALLER, (ctx, t) -> models(ctx, ctx.pathParam("id"))));
-      c.routes.get(UsageRoute.PATH, api(UsageRoute.PATH, Guard.CALLER, (ctx, t) -> usage.handle(ctx, ctx.attribute(CALLER))));
+      c.routes.get(UsageRoute.PATH, api(UsageRoute.PATH, Guard.CALLER,
+          (ctx, t) -> usage.handle(ctx, ctx.attribute(CALLER))));
       c.routes.get("/health", api("/health", Guard.PUBLIC, (ctx, t) -> health(ctx)));
       c.routes.get("/metrics", api("/metrics", access.settings().metricsNeedAdmin() ? Guard.ADMIN : Guard.NETWORK,
           (ctx, t) -> metrics(ctx)));
@@ -236,7 +237,7 @@ public final class GlanceServer implements AutoCloseable {
     PUBLIC,
     /** Addresses in the allow-list: the web page, /metrics by default. */
     NETWORK,
-    /** An allowed address with a valid key when keys are on: /v1/models, /v1/usage (which limits non-admins to their key). */
+    /** An allowed address with a valid key when keys are on: /v1/models, /v1/usage (non-admins see their own). */
     CALLER,
     /** An admin: /metrics when metrics_need_admin. */
     ADMIN

@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.glance.server.Fixture;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -19,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -96,38 +94,10 @@ class ServeCommandTest {
     return AskCommandTest.singleTurnCases();
   }
 
-  /** The fixture case as a chat request: greedy, 12 tokens, end tokens ignored, ids returned. */
-  static String chat(JsonNode c, boolean stream, int maxTokens) throws IOException {
-    ObjectNode r = AskCommandTest.JSON.createObjectNode();
-    r.put("model", FIXTURE.getFileName().toString());
-    r.put("max_tokens", maxTokens);
-    r.put("temperature", 0);
-    r.put("ignore_eos", true);
-    r.put("return_token_ids", true);
-    r.put("stream", stream);
-    if (c.path("template_kwargs").has("enable_thinking")) {
-      r.putObject("chat_template_kwargs").set("enable_thinking", c.path("template_kwargs").get("enable_thinking"));
-    }
-    ArrayNode messages = r.putArray("messages");
-    int image = 0;
-    for (JsonNode m : c.path("messages")) {
-      ObjectNode out = messages.addObject().put("role", m.path("role").asText());
-      if (m.path("content").isTextual()) {
-        out.put("content", m.path("content").asText());
-        continue;
-      }
-      ArrayNode parts = out.putArray("content");
-      for (JsonNode p : m.path("content")) {
-        if (p.path("type").asText().equals("image")) {
-          byte[] png = Files.readAllBytes(FIXTURE.resolve(c.path("images").get(image++).path("file").asText()));
-          parts.addObject().put("type", "image_url").putObject("image_url")
-              .put("url", "data:image/png;base64," + Base64.getEncoder().encodeToString(png));
-        } else {
-          parts.addObject().put("type", "text").put("text", p.path("text").asText());
-        }
-      }
-    }
-    return r.toString();
+  /** The fixture case as a chat request: greedy, end tokens ignored, ids returned. */
+  static String chat(JsonNode c, boolean stream, int maxTokens) {
+    return Fixture.chatRequest(c, FIXTURE.getFileName().toString(), maxTokens, stream)
+        .put("return_token_ids", true).toString();
   }
 
   static HttpRequest post(int port, String body) {

@@ -58,13 +58,7 @@ class LifecycleTest {
   }
 
   static void awaitRunning(TestServer server, int n) throws InterruptedException {
-    for (int i = 0; i < 500; i++) {
-      if (server.get("/metrics").body().contains("glance_requests_running " + n + ".0")) {
-        return;
-      }
-      Thread.sleep(10);
-    }
-    throw new AssertionError("never saw " + n + " running requests");
+    server.awaitRunning(n);
   }
 
   static UnaryOperator<ServerConfig> with(int queueSize, Duration timeout, Duration grace) {

@@ -141,6 +141,17 @@ public final class TestServer implements AutoCloseable {
     throw new AssertionError("fewer than " + count + " log lines for " + route + ": " + logLines());
   }
 
+  /** Waits until {@code n} requests are running on the engine (from /metrics). */
+  public void awaitRunning(int n) throws InterruptedException {
+    for (int i = 0; i < 1000; i++) {
+      if (get("/metrics").body().contains("glance_requests_running " + n + ".0")) {
+        return;
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError("never saw " + n + " running requests");
+  }
+
   public record Reply(int status, String body, HttpResponse<String> response) {
     public JsonNode json() {
       try {

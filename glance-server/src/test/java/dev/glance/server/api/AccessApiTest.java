@@ -258,7 +258,7 @@ class AccessApiTest {
       CompletableFuture<HttpResponse<String>> running = http.sendAsync(HttpRequest.newBuilder(
           URI.create(server.url("/infer"))).header("Authorization", "Bearer " + one.secret())
           .POST(HttpRequest.BodyPublishers.ofString(infer(3000))).build(), HttpResponse.BodyHandlers.ofString());
-      awaitRunning(server);
+      server.awaitRunning(1);
       limited = server.post("/infer", infer(2), bearer(one.secret()));
       m = refused(limited, 429, "rate_limit_error", "rate_limit_exceeded");
       assertTrue(m.contains("concurrent"), m);
@@ -296,16 +296,6 @@ class AccessApiTest {
       assertEquals(200, metrics.status());
       assertTrue(metrics.body().contains("glance_http_requests_total"), metrics.body());
     }
-  }
-
-  static void awaitRunning(TestServer server) throws InterruptedException {
-    for (int i = 0; i < 1000; i++) {
-      if (server.get("/metrics").body().contains("glance_requests_running 1.0")) {
-        return;
-      }
-      Thread.sleep(10);
-    }
-    throw new AssertionError("the long request never ran");
   }
 
   @Test
@@ -346,6 +336,18 @@ class AccessApiTest {
           assertTrue(r.json().path("error").path("message").asText().contains("concurrent"), r.body());
         }
       }
+    }
+  }
+
+  @Test
+  void aLostStateDatabaseIsA503AndTheServerLivesOn() throws Exception {
+    try (TestServer server = TestServer.start(TestState.sqlite())) {
+      assertEquals(200, server.post("/infer", infer(2)).status());
+      server.state.db.close();
+      String m = refused(server.post("/infer", infer(2)), 503, "server_error", "storage_unavailable");
+      assertTrue(m.contains("state database"), m);
+      refused(server.get("/v1/usage"), 503, "server_error", "storage_unavailable");
+      assertEquals(200, server.get("/health").status());
     }
   }
 

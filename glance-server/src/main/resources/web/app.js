@@ -13,6 +13,11 @@ async function loadModel() {
   clearTimeout(modelTimer);
   try {
     const res = await fetch('/v1/models', { headers: apiHeaders() });
+    if (res.status === 401 || res.status === 403) {
+      // Asking again will not help: wait until the key field changes (bindKeyField calls us).
+      $('model').textContent = 'not allowed: ' + await errorMessage(res);
+      return;
+    }
     if (!res.ok) throw new Error(await errorMessage(res));
     const body = await res.json();
     modelName = body.data[0].id;

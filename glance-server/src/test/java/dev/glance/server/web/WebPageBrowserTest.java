@@ -20,6 +20,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
@@ -170,6 +171,13 @@ class WebPageBrowserTest {
       assertEquals("true", browser.findElement(By.id("error")).getDomProperty("hidden"), text("error"));
       // The ask page reads the same stored key.
       browser.get(locked.url("/"));
+      wait.until(d -> text("model").startsWith(locked.modelName()));
+      // Without it, the ask page says why it cannot work, until a key is typed in.
+      ((JavascriptExecutor) browser).executeScript("localStorage.clear()");
+      browser.get(locked.url("/"));
+      wait.until(d -> text("model").startsWith("not allowed"));
+      assertTrue(text("model").contains("API key is required"), text("model"));
+      browser.findElement(By.id("api-key")).sendKeys(ops.secret(), Keys.TAB);
       wait.until(d -> text("model").startsWith(locked.modelName()));
     }
   }

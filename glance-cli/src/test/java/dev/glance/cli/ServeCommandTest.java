@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -41,14 +42,13 @@ class ServeCommandTest {
   static final List<String> stderr = new ArrayList<>();
   static final HttpClient http = HttpClient.newHttpClient();
 
-  /** A fresh data directory, so that no test touches ~/.glance. */
-  static Path dataDir() throws IOException {
-    Path dir = Files.createTempDirectory("glance-data");
-    dir.toFile().deleteOnExit();
-    return dir;
-  }
+  /** Data directories of this class's servers, so that no test touches ~/.glance. */
+  @TempDir static Path state;
 
-  /** {@code glance serve} on the fixture, on a free port, with {@code extra} flags (or a fresh data directory). */
+  /**
+   * {@code glance serve} on the fixture, on a free port, with {@code extra} flags, which must name
+   * its data directory (a test's temporary one).
+   */
   static Process startServe(String... extra) throws IOException {
     String java = ProcessHandle.current().info().command().orElseThrow();
     List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
@@ -56,7 +56,7 @@ class ServeCommandTest {
         "serve", "--model", FIXTURE.toString(), "--port", "0"));
     cmd.addAll(List.of(extra));
     if (!cmd.contains("--data-dir")) {
-      cmd.addAll(List.of("--data-dir", dataDir().toString()));
+      throw new IllegalArgumentException("tests give glance serve a --data-dir of their own");
     }
     return new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
   }
@@ -79,7 +79,7 @@ class ServeCommandTest {
 
   @BeforeAll
   static void start() throws IOException {
-    serve = startServe();
+    serve = startServe("--data-dir", state.resolve("shared").toString());
     port = awaitServing(serve, stderr);
   }
 
@@ -130,7 +130,7 @@ class ServeCommandTest {
   @Test
   void sigtermLetsTheInFlightRequestFinishThenExits() throws Exception {
     List<String> lines = new ArrayList<>();
-    Process p = startServe("--shutdown-grace", "60");
+    Process p = startServe("--shutdown-grace", "60", "--data-dir", state.resolve("sigterm").toString());
     int p2 = awaitServing(p, lines);
     JsonNode c = AskCommandTest.expected().path("cases").get(0);
     CompletableFuture<HttpResponse<String>> inFlight = http.sendAsync(post(p2, chat(c, true, 3000)),
@@ -161,8 +161,8 @@ class ServeCommandTest {
   }
 
   @Test
-  void badFlagsAndModelsFailWithOneLine() throws IOException {
-    String data = dataDir().toString();
+  void badFlagsAndModelsFailWithOneLine() {
+    String data = state.resolve("bad-flags").toString();
     AskCommandTest.Run r = AskCommandTest.ask(List.of("serve", "--model", FIXTURE.toString(), "--port", "70000"));
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("port must be in 0..65535"), r.err());

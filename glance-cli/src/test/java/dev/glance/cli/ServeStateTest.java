@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -37,6 +38,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ServeStateTest {
   static final int CLIENTS = 6;
+
+  @TempDir Path tmp;
 
   static List<String> kinds() {
     return TestDatabases.kinds();
@@ -61,7 +64,8 @@ class ServeStateTest {
   @ParameterizedTest
   @MethodSource("kinds")
   void killDashNineLosesNoAnsweredRequestAndDoublesNone(String kind) throws Exception {
-    Path data = ServeCommandTest.dataDir();
+    Path data = tmp.resolve("data");
+    Files.createDirectories(data);
     // SQLite: the default file in the data directory; PostgreSQL: a fresh schema named by --database.
     String url = kind.equals("sqlite") ? "jdbc:sqlite:" + data.resolve("glance.db") : TestDatabases.postgresSchema();
     String[] state = kind.equals("sqlite") ? new String[] {"--data-dir", data.toString()}

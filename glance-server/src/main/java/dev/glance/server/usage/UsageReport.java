@@ -17,10 +17,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Aggregates of the usage ledger over a time range, grouped by key, UTC day or model: requests,
- * tokens, cost, cost per 1000 requests, what a commercial API would have charged and the saving.
- * Sums are computed by the database over the same rows the totals come from, so the totals always
- * equal the sum of the groups.
+ * Aggregates of the usage ledger over a time range, of every key or of one, grouped by key, UTC day
+ * or model: requests, tokens, cost, cost per 1000 requests, what a commercial API would have
+ * charged, the saving, and end-to-end latency percentiles. Sums are computed by the database over
+ * the same rows the totals come from, so the totals always equal the sum of the groups.
  */
 public final class UsageReport {
   private static final long DAY_MS = 86_400_000L;

@@ -4,12 +4,15 @@
 /infer: client round trip, server total and the sum of the engine stages (median of 200);
 chat with 2000 tokens, plain and streamed: end-to-end tokens/s against the engine decode time.
 Usage: python3 bench/server_overhead.py [IMAGE]  (needs requests; meant for the tiny fixture)
+GLANCE_KEY=glk_... sends that API key (for a server with keys on).
 """
 import base64, json, statistics, time, requests
 import os, sys
 url = os.environ.get("GLANCE_URL", "http://127.0.0.1:8080")
 img = base64.b64encode(open(sys.argv[1] if len(sys.argv) > 1 else "../shared/fixtures/glm4v-tiny-a/case0_0.png", "rb").read()).decode()
 s = requests.Session()
+if os.environ.get("GLANCE_KEY"):
+    s.headers["Authorization"] = "Bearer " + os.environ["GLANCE_KEY"]
 def infer(n):
     t0 = time.perf_counter()
     r = s.post(url + "/infer", json={"image": img, "text": "What is in this picture?", "max_tokens": n, "temperature": 0, "ignore_eos": True})

@@ -7,16 +7,24 @@ let modelName = null;
 let imageUrl = null;
 let controller = null;
 
+let modelTimer = null;
+
 async function loadModel() {
+  clearTimeout(modelTimer);
   try {
-    const res = await fetch('/v1/models');
+    const res = await fetch('/v1/models', { headers: apiHeaders() });
+    if (res.status === 401 || res.status === 403) {
+      // Asking again will not help: wait until the key field changes (bindKeyField calls us).
+      $('model').textContent = 'not allowed: ' + await errorMessage(res);
+      return;
+    }
+    if (!res.ok) throw new Error(await errorMessage(res));
     const body = await res.json();
-    if (!res.ok) throw new Error(body.error ? body.error.message : res.statusText);
     modelName = body.data[0].id;
     $('model').textContent = modelName + ' · context ' + body.data[0].max_model_len + ' tokens';
   } catch (e) {
     $('model').textContent = 'not ready: ' + e.message;
-    setTimeout(loadModel, 2000);
+    modelTimer = setTimeout(loadModel, 2000);
   }
 }
 
@@ -41,6 +49,7 @@ function setImage(file) {
 
 function showError(message) { $('error').textContent = message; $('error').hidden = false; }
 function clearError() { $('error').hidden = true; $('error').textContent = ''; }
+function money(v, currency) { return (v < 0.01 && v > 0 ? v.toPrecision(3) : v.toFixed(4)) + ' ' + currency; }
 function ms(v) { return v === undefined || v === null ? '–' : (v >= 1000 ? (v / 1000).toFixed(2) + ' s' : v.toFixed(1) + ' ms'); }
 
 function resetOutput() {
@@ -48,7 +57,7 @@ function resetOutput() {
   $('answer').textContent = '';
   $('reasoning').textContent = '';
   $('reasoning-box').hidden = true;
-  for (const id of ['stat-image-tokens', 'stat-prompt-tokens', 'stat-completion-tokens', 'stat-ttft', 'stat-tps', 'stat-finish']) {
+  for (const id of ['stat-image-tokens', 'stat-prompt-tokens', 'stat-completion-tokens', 'stat-ttft', 'stat-tps', 'stat-finish', 'stat-cost']) {
     $(id).textContent = '–';
   }
   for (const td of $('timings').children) td.textContent = '–';
@@ -59,6 +68,7 @@ function showUsage(usage, timings) {
   $('stat-image-tokens').textContent = details.image_tokens ?? '–';
   $('stat-prompt-tokens').textContent = usage.prompt_tokens;
   $('stat-completion-tokens').textContent = usage.completion_tokens;
+  if (usage.cost) $('stat-cost').textContent = money(usage.cost.amount, usage.cost.currency);
   if (timings) {
     $('stat-ttft').textContent = ms(timings.first_token_ms);
     $('stat-tps').textContent = timings.decode_tokens_per_second ? timings.decode_tokens_per_second.toFixed(1) : '–';
@@ -93,14 +103,11 @@ async function ask() {
   try {
     const res = await fetch('/v1/chat/completions', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: apiHeaders({ 'Content-Type': 'application/json' }),
       body: JSON.stringify(body),
       signal: controller.signal,
     });
-    if (!res.ok) {
-      const err = await res.json().catch(() => null);
-      throw new Error(err && err.error ? err.error.message : res.status + ' ' + res.statusText);
-    }
+    if (!res.ok) throw new Error(await errorMessage(res));
     await readStream(res, sent);
   } catch (e) {
     if (e.name === 'AbortError') { $('status').textContent = 'stopped'; }
@@ -168,4 +175,5 @@ document.addEventListener('paste', (e) => {
 $('ask').addEventListener('click', ask);
 $('stop').addEventListener('click', () => controller && controller.abort());
 $('question').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) ask(); });
+bindKeyField(loadModel);
 loadModel();

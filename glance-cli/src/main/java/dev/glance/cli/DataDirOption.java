@@ -12,8 +12,9 @@ final class DataDirOption {
       description = "state directory (keys, usage ledger, settings.json); default $GLANCE_HOME, else ~/.glance")
   Path dataDir;
 
-  @Option(names = "--database", paramLabel = "JDBC_URL",
-      description = "state database (default: settings.json's \"database\", else SQLite in the data directory)")
+  @Option(names = "--database", paramLabel = "JDBC_URL", defaultValue = "${env:GLANCE_DATABASE}",
+      description = "state database, e.g. jdbc:postgresql://127.0.0.1:5432/glance?user=glance (default:"
+          + " settings.json's \"database\", else SQLite in the data directory) [GLANCE_DATABASE]")
   String database;
 
   DataDirectory directory() {

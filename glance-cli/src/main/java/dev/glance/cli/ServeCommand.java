@@ -9,24 +9,38 @@ import dev.glance.server.GlanceServer;
 import dev.glance.server.ServedModel;
 import dev.glance.server.ServerConfig;
 import dev.glance.server.ThroughputSettings;
+import dev.glance.server.StateServices;
 import dev.glance.server.inference.EngineWorker;
 import dev.glance.server.log.RequestLog;
+import dev.glance.server.security.AccessControl;
+import dev.glance.server.security.AccessSettings;
+import dev.glance.server.security.KeyStore;
+import dev.glance.server.security.RateLimiter;
+import dev.glance.server.state.DataDirectory;
+import dev.glance.server.state.Database;
+import dev.glance.server.state.StateSettings;
+import dev.glance.server.usage.UsageLedger;
+import dev.glance.server.usage.UsageMeter;
+import dev.glance.server.usage.UsageReport;
 import io.javalin.util.JavalinBindException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code glance serve}: the HTTP service. Wires the engine, its worker and the server: the server
- * listens first (answering 503 while the checkpoint loads), then serves; SIGTERM or Ctrl+C drains
- * it. Every flag has a {@code GLANCE_*} environment variable as its default.
+ * {@code glance serve}: the HTTP service. Wires the engine, its worker, the state (keys, usage
+ * ledger, access control and costs from the data directory) and the server: the server listens
+ * first (answering 503 while the checkpoint loads), then serves; SIGTERM or Ctrl+C drains it.
+ * Every flag has a {@code GLANCE_*} environment variable as its default.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = "Serve a checkpoint over HTTP: /infer, the OpenAI-compatible /v1 API, a web page at /,"
@@ -158,8 +172,20 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
   Integer threads;
 
+  @Mixin DataDirOption data;
+
+  @Option(names = "--require-keys", negatable = true, defaultValue = "${env:GLANCE_REQUIRE_KEYS}",
+      description = "every inference request needs an API key, even before any key exists (default:"
+          + " settings.json's access.require_keys; keys are needed anyway once one exists) [GLANCE_REQUIRE_KEYS]")
+  Boolean requireKeys;
+
   @Option(names = "--verbose", description = "stack traces on errors")
   boolean verbose;
+
+  /** How long a request may wait for its usage row to be durable before it is answered 503. */
+  private static final Duration LEDGER_WRITE_TIMEOUT = Duration.ofSeconds(10);
+  /** Usage rows that may wait for the ledger's writer. */
+  private static final int LEDGER_QUEUE = 10_000;
 
   @Override
   public Integer call() throws IOException {
@@ -187,19 +213,39 @@ final class ServeCommand implements Callable<Integer> {
       case "-" -> RequestLog.to(System.out);
       default -> RequestLog.append(Path.of(config.requestLog()));
     };
+    StateSettings settings = data.settings();
+    AccessSettings accessSettings = requireKeys == null ? settings.access()
+        : settings.access().withRequireKeys(requireKeys);
+    Database db = data.open(settings);
+    UsageLedger ledger = new UsageLedger(db, LEDGER_QUEUE);
+    Clock clock = Clock.systemUTC();
+    KeyStore keys = new KeyStore(db, clock);
+    UsageReport reports = new UsageReport(db);
+    AccessControl access = new AccessControl(accessSettings, keys, reports,
+        new RateLimiter(clock, Duration.ofMinutes(1)), clock);
+    StateServices state = new StateServices(access, new UsageMeter(ledger, settings.cost(), LEDGER_WRITE_TIMEOUT),
+        reports);
     GlanceServer server;
     try {
-      server = GlanceServer.start(config, log, throughput);
+      server = GlanceServer.start(config, log, state, throughput);
     } catch (JavalinBindException e) {
+      closeState(ledger, db);
       throw new CommandLine.ParameterException(spec.commandLine(), "cannot listen on " + host + ":" + port
           + ": " + e.getMessage());
     } catch (IllegalArgumentException e) {
+      closeState(ledger, db);
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     String url = "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + server.port() + "/";
     err.println("glance: listening on " + url + ", loading " + model + "...");
+    describeState(err, data.directory(), db, access, settings);
     err.flush();
-    Thread hook = new Thread(server::shutdown, "glance-shutdown");
+    // Requests still running write their usage rows while the server drains; then the ledger's
+    // queue is written out and the database closed.
+    Thread hook = new Thread(() -> {
+      server.shutdown();
+      closeState(ledger, db);
+    }, "glance-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     CpuBackend backend = threads == null ? new CpuBackend() : new CpuBackend(threads);
     try {
@@ -220,6 +266,7 @@ final class ServeCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       Runtime.getRuntime().removeShutdownHook(hook);
       server.shutdown();
+      closeState(ledger, db);
       backend.close();
       throw e;
     }
@@ -229,8 +276,29 @@ final class ServeCommand implements Callable<Integer> {
     // here: a generation that outlived the grace period may still be using its memory, and the
     // process is ending anyway.
     server.awaitStopped();
+    closeState(ledger, db);
     log.close();
     return 0;
+  }
+
+  private static void closeState(UsageLedger ledger, Database db) {
+    ledger.close();
+    db.close();
+  }
+
+  /** One line on where state lives and who may call, and a warning when anyone on the network may. */
+  private void describeState(PrintWriter err, DataDirectory dir, Database db, AccessControl access,
+      StateSettings settings) {
+    AccessSettings a = access.settings();
+    boolean keysOn = access.keysOn();
+    err.println("glance: state in " + dir.path() + " (" + db.url() + "); API keys "
+        + (keysOn ? "required" : "off") + (a.allowList().ranges().isEmpty() ? "" : "; allow-list " + a.allowList().ranges())
+        + "; cost in " + settings.cost().currency());
+    boolean loopback = host.equals("127.0.0.1") || host.equals("::1") || host.equals("localhost");
+    if (!loopback && !keysOn && a.allowList().ranges().isEmpty()) {
+      err.println("glance: warning: listening on " + host + " without API keys or an allow-list: anyone who can"
+          + " reach this port can use the model (glance keys create, or --require-keys)");
+    }
   }
 
   private Duration seconds(double s, String flag) {

@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.glance.server.Fixture;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -19,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +26,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -43,12 +42,22 @@ class ServeCommandTest {
   static final List<String> stderr = new ArrayList<>();
   static final HttpClient http = HttpClient.newHttpClient();
 
+  /** Data directories of this class's servers, so that no test touches ~/.glance. */
+  @TempDir static Path state;
+
+  /**
+   * {@code glance serve} on the fixture, on a free port, with {@code extra} flags, which must name
+   * its data directory (a test's temporary one).
+   */
   static Process startServe(String... extra) throws IOException {
     String java = ProcessHandle.current().info().command().orElseThrow();
     List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
         "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.glance.cli.Main",
         "serve", "--model", FIXTURE.toString(), "--port", "0"));
     cmd.addAll(List.of(extra));
+    if (!cmd.contains("--data-dir")) {
+      throw new IllegalArgumentException("tests give glance serve a --data-dir of their own");
+    }
     return new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
   }
 
@@ -70,7 +79,7 @@ class ServeCommandTest {
 
   @BeforeAll
   static void start() throws IOException {
-    serve = startServe();
+    serve = startServe("--data-dir", state.resolve("shared").toString());
     port = awaitServing(serve, stderr);
   }
 
@@ -85,38 +94,10 @@ class ServeCommandTest {
     return AskCommandTest.singleTurnCases();
   }
 
-  /** The fixture case as a chat request: greedy, 12 tokens, end tokens ignored, ids returned. */
-  static String chat(JsonNode c, boolean stream, int maxTokens) throws IOException {
-    ObjectNode r = AskCommandTest.JSON.createObjectNode();
-    r.put("model", FIXTURE.getFileName().toString());
-    r.put("max_tokens", maxTokens);
-    r.put("temperature", 0);
-    r.put("ignore_eos", true);
-    r.put("return_token_ids", true);
-    r.put("stream", stream);
-    if (c.path("template_kwargs").has("enable_thinking")) {
-      r.putObject("chat_template_kwargs").set("enable_thinking", c.path("template_kwargs").get("enable_thinking"));
-    }
-    ArrayNode messages = r.putArray("messages");
-    int image = 0;
-    for (JsonNode m : c.path("messages")) {
-      ObjectNode out = messages.addObject().put("role", m.path("role").asText());
-      if (m.path("content").isTextual()) {
-        out.put("content", m.path("content").asText());
-        continue;
-      }
-      ArrayNode parts = out.putArray("content");
-      for (JsonNode p : m.path("content")) {
-        if (p.path("type").asText().equals("image")) {
-          byte[] png = Files.readAllBytes(FIXTURE.resolve(c.path("images").get(image++).path("file").asText()));
-          parts.addObject().put("type", "image_url").putObject("image_url")
-              .put("url", "data:image/png;base64," + Base64.getEncoder().encodeToString(png));
-        } else {
-          parts.addObject().put("type", "text").put("text", p.path("text").asText());
-        }
-      }
-    }
-    return r.toString();
+  /** The fixture case as a chat request: greedy, end tokens ignored, ids returned. */
+  static String chat(JsonNode c, boolean stream, int maxTokens) {
+    return Fixture.chatRequest(c, FIXTURE.getFileName().toString(), maxTokens, stream)
+        .put("return_token_ids", true).toString();
   }
 
   static HttpRequest post(int port, String body) {
@@ -149,7 +130,7 @@ class ServeCommandTest {
   @Test
   void sigtermLetsTheInFlightRequestFinishThenExits() throws Exception {
     List<String> lines = new ArrayList<>();
-    Process p = startServe("--shutdown-grace", "60");
+    Process p = startServe("--shutdown-grace", "60", "--data-dir", state.resolve("sigterm").toString());
     int p2 = awaitServing(p, lines);
     JsonNode c = AskCommandTest.expected().path("cases").get(0);
     CompletableFuture<HttpResponse<String>> inFlight = http.sendAsync(post(p2, chat(c, true, 3000)),
@@ -181,11 +162,12 @@ class ServeCommandTest {
 
   @Test
   void badFlagsAndModelsFailWithOneLine() {
+    String data = state.resolve("bad-flags").toString();
     AskCommandTest.Run r = AskCommandTest.ask(List.of("serve", "--model", FIXTURE.toString(), "--port", "70000"));
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("port must be in 0..65535"), r.err());
     r = AskCommandTest.ask(List.of("serve", "--model", FIXTURE.resolve("nope").toString(), "--port", "0",
-        "--request-log", ""));
+        "--request-log", "", "--data-dir", data));
     assertEquals(3, r.code(), r.err());
     assertTrue(r.err().contains("model directory not found"), r.err());
     r = AskCommandTest.ask(List.of("serve", "--model", FIXTURE.toString(), "--max-body-bytes", "lots"));

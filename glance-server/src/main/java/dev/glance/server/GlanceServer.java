@@ -3,6 +3,7 @@ package dev.glance.server;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.glance.engine.image.ImageDecoder;
+import dev.glance.server.api.Admission;
 import dev.glance.server.api.ApiError;
 import dev.glance.server.api.ChatCompletionsRoute;
 import dev.glance.server.api.ClientGoneException;
@@ -11,6 +12,7 @@ import dev.glance.server.api.ImageLoader;
 import dev.glance.server.api.InferRoute;
 import dev.glance.server.api.InferenceRunner;
 import dev.glance.server.cache.ResponseCache;
+import dev.glance.server.api.UsageRoute;
 import dev.glance.server.fetch.AddressPolicy;
 import dev.glance.server.fetch.ImageFetcher;
 import dev.glance.server.http.ClientWatch;
@@ -19,12 +21,15 @@ import dev.glance.server.log.RequestLog;
 import dev.glance.server.log.RequestRecord;
 import dev.glance.server.log.RequestTrace;
 import dev.glance.server.metrics.ServerMetrics;
+import dev.glance.server.security.AccessControl;
 import dev.glance.server.web.WebPage;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import java.io.ByteArrayOutputStream;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -51,6 +56,7 @@ public final class GlanceServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("dev.glance.server");
   private static final String TRACE = "glance.trace";
   private static final String ANSWERED = "glance.answered";
+  private static final String CALLER = "glance.caller";
   /** Routes whose requests go to the request log even when they succeed. */
   private static final Set<String> LOGGED = Set.of(InferRoute.PATH, ChatCompletionsRoute.PATH, "/v1/models");
 
@@ -58,18 +64,23 @@ public final class GlanceServer implements AutoCloseable {
 
   private final ServerConfig config;
   private final RequestLog requestLog;
+  private final StateServices state;
+  private final AccessControl access;
   private final ServerMetrics metrics = new ServerMetrics();
   private final ClientWatch watch = new ClientWatch();
   private final ImageFetcher fetcher;
   private final AtomicReference<ServedModel> model = new AtomicReference<>();
-  private final AtomicReference<State> state = new AtomicReference<>(State.LOADING);
+  private final AtomicReference<State> phase = new AtomicReference<>(State.LOADING);
   private final AtomicInteger inFlight = new AtomicInteger();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final Javalin app;
 
-  private GlanceServer(ServerConfig config, RequestLog requestLog, ThroughputSettings throughput) {
+  private GlanceServer(ServerConfig config, RequestLog requestLog, StateServices state,
+      ThroughputSettings throughput) {
     this.config = config;
     this.requestLog = requestLog;
+    this.state = state;
+    this.access = state.access();
     this.fetcher = new ImageFetcher(new AddressPolicy(config.fetchAllow()), config.fetchTimeout(),
         config.maxImageBytes());
     RequestBody body = new RequestBody(config.maxBodyBytes());
@@ -79,6 +90,8 @@ public final class GlanceServer implements AutoCloseable {
     ChatCompletionsRoute chat = new ChatCompletionsRoute(this::readyModel, config, body, runner);
     InferRoute infer = new InferRoute(this::readyModel, config, body, runner);
     WebPage page = new WebPage();
+    UsageRoute usage = new UsageRoute(access, state.reports(), state.meter().costModel().currency(),
+        java.time.Clock.systemUTC());
     this.app = Javalin.create(c -> {
       c.concurrency.useVirtualThreads = true;
       c.startup.showJavalinBanner = false;
@@ -94,14 +107,17 @@ public final class GlanceServer implements AutoCloseable {
             failure -> inFlight.decrementAndGet());
         ctx.attribute(TRACE, new RequestTrace(ctx.method().name(), "other", ctx.ip()));
       });
-      c.routes.post(InferRoute.PATH, api(InferRoute.PATH, (ctx, t) -> infer.handle(ctx, t)));
-      c.routes.post(ChatCompletionsRoute.PATH, api(ChatCompletionsRoute.PATH, (ctx, t) -> chat.handle(ctx, t)));
-      c.routes.get("/v1/models", api("/v1/models", (ctx, t) -> models(ctx, null)));
-      c.routes.get("/v1/models/{id}", api("/v1/models", (ctx, t) -> models(ctx, ctx.pathParam("id"))));
-      c.routes.get("/health", api("/health", (ctx, t) -> health(ctx)));
-      c.routes.get("/metrics", api("/metrics", (ctx, t) -> metrics(ctx)));
+      c.routes.post(InferRoute.PATH, inference(InferRoute.PATH, infer::handle));
+      c.routes.post(ChatCompletionsRoute.PATH, inference(ChatCompletionsRoute.PATH, chat::handle));
+      c.routes.get("/v1/models", api("/v1/models", Guard.CALLER, (ctx, t) -> models(ctx, null)));
+      c.routes.get("/v1/models/{id}", api("/v1/models", Guard.CALLER, (ctx, t) -> models(ctx, ctx.pathParam("id"))));
+      c.routes.get(UsageRoute.PATH, api(UsageRoute.PATH, Guard.CALLER,
+          (ctx, t) -> usage.handle(ctx, ctx.attribute(CALLER))));
+      c.routes.get("/health", api("/health", Guard.PUBLIC, (ctx, t) -> health(ctx)));
+      c.routes.get("/metrics", api("/metrics", access.settings().metricsNeedAdmin() ? Guard.ADMIN : Guard.NETWORK,
+          (ctx, t) -> metrics(ctx)));
       for (String path : page.paths()) {
-        c.routes.get(path, api(path, (ctx, t) -> page.serve(ctx)));
+        c.routes.get(path, api(path, Guard.NETWORK, (ctx, t) -> page.serve(ctx)));
       }
       c.routes.exception(Exception.class, (e, ctx) -> answerError(ctx, e));
       c.routes.error(404, ctx -> {
@@ -119,14 +135,18 @@ public final class GlanceServer implements AutoCloseable {
     });
   }
 
-  /** Starts listening; until {@link #serve} is called every API request is answered 503. */
-  public static GlanceServer start(ServerConfig config, RequestLog requestLog) {
-    return start(config, requestLog, ThroughputSettings.defaults());
+  /**
+   * Starts listening; until {@link #serve} is called every API request is answered 503. Access
+   * control, the usage ledger and reports come from {@code state}.
+   */
+  public static GlanceServer start(ServerConfig config, RequestLog requestLog, StateServices state) {
+    return start(config, requestLog, state, ThroughputSettings.defaults());
   }
 
-  /** Starts listening with the given response cache and queue timeout. */
-  public static GlanceServer start(ServerConfig config, RequestLog requestLog, ThroughputSettings throughput) {
-    GlanceServer server = new GlanceServer(config, requestLog, throughput);
+  /** As {@link #start(ServerConfig, RequestLog, StateServices)}, with the response cache and queue timeout given. */
+  public static GlanceServer start(ServerConfig config, RequestLog requestLog, StateServices state,
+      ThroughputSettings throughput) {
+    GlanceServer server = new GlanceServer(config, requestLog, state, throughput);
     server.app.start(config.host(), config.port());
     return server;
   }
@@ -142,7 +162,7 @@ public final class GlanceServer implements AutoCloseable {
       throw new IllegalStateException("the server already serves a model");
     }
     metrics.gauges(served.service()::waiting, served.service()::running);
-    state.compareAndSet(State.LOADING, State.READY);
+    phase.compareAndSet(State.LOADING, State.READY);
   }
 
   /**
@@ -150,7 +170,7 @@ public final class GlanceServer implements AutoCloseable {
    * what is left, then stops the HTTP server. Safe to call more than once and from a shutdown hook.
    */
   public void shutdown() {
-    State before = state.getAndUpdate(s -> s == State.STOPPED ? s : State.DRAINING);
+    State before = phase.getAndUpdate(s -> s == State.STOPPED ? s : State.DRAINING);
     if (before == State.DRAINING || before == State.STOPPED) {
       awaitStopped();
       return;
@@ -180,7 +200,7 @@ public final class GlanceServer implements AutoCloseable {
     app.stop();
     fetcher.close();
     watch.close();
-    state.set(State.STOPPED);
+    phase.set(State.STOPPED);
     stopped.countDown();
   }
 
@@ -199,7 +219,7 @@ public final class GlanceServer implements AutoCloseable {
   }
 
   private ServedModel readyModel() {
-    return switch (state.get()) {
+    return switch (phase.get()) {
       case READY -> model.get();
       case LOADING -> throw new ApiError.Unavailable("the model is still loading; retry shortly", "model_loading",
           Duration.ofSeconds(5));
@@ -214,16 +234,118 @@ public final class GlanceServer implements AutoCloseable {
     void handle(Context ctx, RequestTrace trace) throws Exception;
   }
 
-  private static Handler api(String name, Route route) {
+  /** An inference route handler, given the request's trace and its admission. */
+  @FunctionalInterface
+  private interface InferenceHandler {
+    void handle(Context ctx, RequestTrace trace, Admission admission) throws Exception;
+  }
+
+  /** Who may use a route (inference routes are admitted by {@link #inference}). */
+  private enum Guard {
+    /** Anyone: /health, for load balancers. */
+    PUBLIC,
+    /** Addresses in the allow-list: the web page, /metrics by default. */
+    NETWORK,
+    /** An allowed address with a valid key when keys are on: /v1/models, /v1/usage (non-admins see their own). */
+    CALLER,
+    /** An admin: /metrics when metrics_need_admin. */
+    ADMIN
+  }
+
+  private Handler api(String name, Guard guard, Route route) {
     return ctx -> {
       RequestTrace trace = ctx.attribute(TRACE);
       trace.route(name);
+      switch (guard) {
+        case PUBLIC -> { }
+        case NETWORK -> {
+          var refused = access.checkAddress(peer(ctx), ctx.header("X-Forwarded-For"));
+          if (refused.isPresent()) {
+            throw ErrorMapper.refused(refused.get());
+          }
+        }
+        case CALLER, ADMIN -> {
+          AccessControl.Caller caller = identify(ctx, trace);
+          ctx.attribute(CALLER, caller);
+          if (guard == Guard.ADMIN && !access.isAdmin(caller)) {
+            throw UsageRoute.notAdmin(name);
+          }
+        }
+      }
       route.handle(ctx, trace);
     };
   }
 
+  /**
+   * An inference route: admitted by access control before its body is read (address, key, budget,
+   * requests per minute, concurrency), then handled; the route reserves its token estimate once
+   * the body is parsed and records its ledger row before answering. A request that fails after
+   * admission is recorded here, before the error is answered; refusals are not usage and get no row.
+   */
+  private Handler inference(String name, InferenceHandler route) {
+    return ctx -> {
+      RequestTrace trace = ctx.attribute(TRACE);
+      trace.route(name);
+      readyModel();
+      AccessControl.Admitted admitted = switch (access.admit(peer(ctx), ctx.header("X-Forwarded-For"),
+          ctx.header("Authorization"), ctx.header("x-api-key"), 0)) {
+        case AccessControl.Refused r -> throw ErrorMapper.refused(r);
+        case AccessControl.Admitted a -> a;
+      };
+      identified(trace, admitted.caller());
+      try (Admission admission = new Admission(access, admitted, state.meter(), trace)) {
+        try {
+          route.handle(ctx, trace, admission);
+          if (admission.needsRecord()) {
+            admission.record(ctx.status().getCode());
+          }
+        } catch (Exception e) {
+          if (admission.needsRecord()) {
+            recordFailure(admission, e instanceof ClientGoneException ? 499 : ErrorMapper.map(e).status());
+          }
+          throw e;
+        }
+      }
+    };
+  }
+
+  private static void recordFailure(Admission admission, int status) {
+    try {
+      admission.record(status);
+    } catch (RuntimeException e) {
+      // The failure is answered all the same; the request log still has the request.
+      LOG.log(System.Logger.Level.WARNING, "could not record a failed request in the usage ledger: " + e.getMessage());
+    }
+  }
+
+  /** The caller of an identified route; throws the refusal (401, 403) otherwise. */
+  private AccessControl.Caller identify(Context ctx, RequestTrace trace) {
+    return switch (access.identify(peer(ctx), ctx.header("X-Forwarded-For"), ctx.header("Authorization"),
+        ctx.header("x-api-key"))) {
+      case AccessControl.Refused r -> throw ErrorMapper.refused(r);
+      case AccessControl.Admitted a -> {
+        identified(trace, a.caller());
+        yield a.caller();
+      }
+    };
+  }
+
+  private static void identified(RequestTrace trace, AccessControl.Caller caller) {
+    trace.client(caller.client().getHostAddress());
+    caller.keyId().ifPresent(trace::keyId);
+  }
+
+  /** The TCP peer's address (an IP literal, so no name is looked up). */
+  private static InetAddress peer(Context ctx) {
+    try {
+      return InetAddress.getByName(ctx.req().getRemoteAddr());
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException("the peer address " + ctx.req().getRemoteAddr() + " is not an IP literal", e);
+    }
+  }
+
   private void health(Context ctx) {
-    State s = state.get();
+    State s = phase.get();
     ObjectNode body = JsonNodeFactory.instance.objectNode();
     body.put("status", switch (s) {
       case READY -> "ok";

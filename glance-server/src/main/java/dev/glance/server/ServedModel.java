@@ -15,6 +15,8 @@ import dev.glance.server.inference.InferenceService;
  * @param maxPixels the server's resize ceiling (a request's max_pixels may not go above)
  * @param defaults the checkpoint's sampling defaults, used for fields a request leaves out
  * @param createdEpochSeconds when it was loaded, as OpenAI's {@code created}
+ * @param pixelsPerImageToken resized pixels that make one image token (temporal patch size x
+ *     (patch size x merge size)^2), for estimating a request's tokens before its images are decoded
  */
 public record ServedModel(
     String name,
@@ -23,7 +25,8 @@ public record ServedModel(
     long minPixels,
     long maxPixels,
     GenerationConfig defaults,
-    long createdEpochSeconds) {
+    long createdEpochSeconds,
+    long pixelsPerImageToken) {
 
   /** Describes a loaded engine served by {@code service} under the config's name and limits. */
   public static ServedModel of(Engine engine, InferenceService service, ServerConfig config) {
@@ -36,6 +39,7 @@ public record ServedModel(
           + pre.minPixels());
     }
     return new ServedModel(name, service, engine.contextLength(), pre.minPixels(), max,
-        engine.generationConfig(), System.currentTimeMillis() / 1000);
+        engine.generationConfig(), System.currentTimeMillis() / 1000,
+        (long) pre.temporalPatchSize() * pre.factor() * pre.factor());
   }
 }

@@ -2,6 +2,8 @@ package dev.glance.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.glance.engine.io.SafetensorsFile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -73,5 +75,40 @@ public final class Fixture {
 
   public static String dataUrl(String file) {
     return "data:image/png;base64," + base64(file);
+  }
+
+  /** A fixture case as a chat completions request: greedy, {@code maxTokens} tokens, end tokens ignored. */
+  public static ObjectNode chatRequest(JsonNode c, String model, int maxTokens, boolean stream) {
+    ObjectNode r = JSON.createObjectNode();
+    r.put("model", model);
+    r.put("max_tokens", maxTokens);
+    r.put("temperature", 0);
+    r.put("ignore_eos", true);
+    r.put("stream", stream);
+    if (stream) {
+      r.putObject("stream_options").put("include_usage", true);
+    }
+    if (c.path("template_kwargs").has("enable_thinking")) {
+      r.putObject("chat_template_kwargs").set("enable_thinking", c.path("template_kwargs").get("enable_thinking"));
+    }
+    ArrayNode messages = r.putArray("messages");
+    int image = 0;
+    for (JsonNode m : c.path("messages")) {
+      ObjectNode out = messages.addObject().put("role", m.path("role").asText());
+      if (m.path("content").isTextual()) {
+        out.put("content", m.path("content").asText());
+        continue;
+      }
+      ArrayNode parts = out.putArray("content");
+      for (JsonNode p : m.path("content")) {
+        if (p.path("type").asText().equals("image")) {
+          parts.addObject().put("type", "image_url").putObject("image_url")
+              .put("url", dataUrl(c.path("images").get(image++).path("file").asText()));
+        } else {
+          parts.addObject().put("type", "text").put("text", p.path("text").asText());
+        }
+      }
+    }
+    return r;
   }
 }

@@ -58,13 +58,7 @@ class LifecycleTest {
   }
 
   static void awaitRunning(TestServer server, int n) throws InterruptedException {
-    for (int i = 0; i < 500; i++) {
-      if (server.get("/metrics").body().contains("glance_requests_running " + n + ".0")) {
-        return;
-      }
-      Thread.sleep(10);
-    }
-    throw new AssertionError("never saw " + n + " running requests");
+    server.awaitRunning(n);
   }
 
   static UnaryOperator<ServerConfig> with(int queueSize, Duration timeout, Duration grace) {
@@ -188,7 +182,8 @@ class LifecycleTest {
   @Test
   void whileLoadingEverythingAnswers503ButMetrics() {
     ServerConfig config = TestServer.testConfig();
-    GlanceServer server = GlanceServer.start(config, RequestLog.none());
+    TestState state = TestState.sqlite();
+    GlanceServer server = GlanceServer.start(config, RequestLog.none(), state.services);
     try (HttpClient client = HttpClient.newHttpClient()) {
       String base = "http://127.0.0.1:" + server.port();
       HttpResponse<String> health = client.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(),
@@ -210,6 +205,7 @@ class LifecycleTest {
       throw new AssertionError(e);
     } finally {
       server.shutdown();
+      state.close();
     }
   }
 

@@ -23,29 +23,34 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
- * The real server on a random loopback port with the fixture checkpoint, its request log kept in
- * memory for the tests to read.
+ * The real server on a random loopback port with the fixture checkpoint and a real state database
+ * ({@link TestState}, closed with the server), its request log kept in memory for the tests to read.
  */
 public final class TestServer implements AutoCloseable {
   public final ServerConfig config;
   public final GlanceServer server;
+  public final TestState state;
+  /** What the server serves: its name, limits and service. */
+  public final ServedModel served;
   private final CpuBackend backend;
   private final Engine engine;
   private final ByteArrayOutputStream log = new ByteArrayOutputStream();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  private TestServer(ServerConfig config, Path model, int maxBatch) {
-    this(config, model, maxBatch, ThroughputSettings.defaults());
+  private TestServer(ServerConfig config, Path model, int maxBatch, TestState state) {
+    this(config, model, maxBatch, state, ThroughputSettings.defaults());
   }
 
-  private TestServer(ServerConfig config, Path model, int maxBatch, ThroughputSettings throughput) {
+  private TestServer(ServerConfig config, Path model, int maxBatch, TestState state, ThroughputSettings throughput) {
     this.config = config;
+    this.state = state;
     this.backend = new CpuBackend();
     this.engine = Engine.load(model, backend, new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), 0));
-    this.server = GlanceServer.start(config, RequestLog.to(log), throughput);
+    this.server = GlanceServer.start(config, RequestLog.to(log), state.services, throughput);
     BatchOptions batch = new BatchOptions(maxBatch, 64, 1 << 16, 16);
-    server.serve(ServedModel.of(engine, new EngineWorker(new BatchScheduler(engine, batch), config.queueSize()),
-        config));
+    this.served = ServedModel.of(engine, new EngineWorker(new BatchScheduler(engine, batch), config.queueSize()),
+        config);
+    server.serve(served);
   }
 
   /**
@@ -53,12 +58,12 @@ public final class TestServer implements AutoCloseable {
    * one at a time, so their queue-size arithmetic is that of one running request).
    */
   public static TestServer startBatched(int maxBatch, UnaryOperator<ServerConfig> change) {
-    return new TestServer(change.apply(testConfig()), Fixture.DIR, maxBatch);
+    return new TestServer(change.apply(testConfig()), Fixture.DIR, maxBatch, TestState.sqlite());
   }
 
   /** A batched server with the given response cache and queue timeout. */
   public static TestServer startBatched(int maxBatch, ThroughputSettings throughput) {
-    return new TestServer(testConfig(), Fixture.DIR, maxBatch, throughput);
+    return new TestServer(testConfig(), Fixture.DIR, maxBatch, TestState.sqlite(), throughput);
   }
 
   /** The defaults on a random port, with the request log in memory. */
@@ -74,11 +79,35 @@ public final class TestServer implements AutoCloseable {
   }
 
   public static TestServer start(UnaryOperator<ServerConfig> change) {
-    return new TestServer(change.apply(testConfig()), Fixture.DIR, 1);
+    return new TestServer(change.apply(testConfig()), Fixture.DIR, 1, TestState.sqlite());
   }
 
   public static TestServer start(Path model, UnaryOperator<ServerConfig> change) {
-    return new TestServer(change.apply(testConfig()), model, 1);
+    return new TestServer(change.apply(testConfig()), model, 1, TestState.sqlite());
+  }
+
+  /** The fixture served with {@code state}, which the server closes when it closes. */
+  public static TestServer start(TestState state) {
+    return new TestServer(testConfig(), Fixture.DIR, 1, state);
+  }
+
+  /** A POST of JSON with extra headers (name, value, name, value...). */
+  public Reply post(String path, String body, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path))).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(60));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return send(b.build());
+  }
+
+  /** A GET with extra headers (name, value, name, value...). */
+  public Reply get(String path, String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path))).GET().timeout(Duration.ofSeconds(30));
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return send(b.build());
   }
 
   public String url(String path) {
@@ -133,6 +162,17 @@ public final class TestServer implements AutoCloseable {
     throw new AssertionError("fewer than " + count + " log lines for " + route + ": " + logLines());
   }
 
+  /** Waits until {@code n} requests are running on the engine (from /metrics). */
+  public void awaitRunning(int n) throws InterruptedException {
+    for (int i = 0; i < 1000; i++) {
+      if (get("/metrics").body().contains("glance_requests_running " + n + ".0")) {
+        return;
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError("never saw " + n + " running requests");
+  }
+
   public record Reply(int status, String body, HttpResponse<String> response) {
     public JsonNode json() {
       try {
@@ -141,15 +181,6 @@ public final class TestServer implements AutoCloseable {
         throw new AssertionError("not JSON (" + status + "): " + body, e);
       }
     }
-  }
-
-  public Reply post(String path, String body) {
-    return send(HttpRequest.newBuilder(URI.create(url(path))).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(60)).build());
-  }
-
-  public Reply get(String path) {
-    return send(HttpRequest.newBuilder(URI.create(url(path))).GET().timeout(Duration.ofSeconds(30)).build());
   }
 
   public Reply send(HttpRequest request) {
@@ -170,5 +201,6 @@ public final class TestServer implements AutoCloseable {
     engine.close();
     backend.close();
     http.close();
+    state.close();
   }
 }

@@ -60,6 +60,72 @@ public abstract sealed class ApiError extends RuntimeException {
     }
   }
 
+  /** 401: no API key where one is needed, or one that is unknown, revoked or expired. */
+  public static final class Unauthorized extends ApiError {
+    public Unauthorized(String message, String code) {
+      super(message, null, code, null);
+    }
+
+    @Override
+    public int status() {
+      return 401;
+    }
+
+    @Override
+    public String type() {
+      return "authentication_error";
+    }
+  }
+
+  /**
+   * 403: the caller is known but may not do this: its address is not in the allow-list
+   * ({@code permission_denied}), its key's budget is spent ({@code insufficient_quota}), or the
+   * route needs an admin key ({@code permission_denied}).
+   */
+  public static final class Forbidden extends ApiError {
+    private final String type;
+
+    public Forbidden(String message, String type, String code) {
+      super(message, null, code, null);
+      this.type = type;
+    }
+
+    @Override
+    public int status() {
+      return 403;
+    }
+
+    @Override
+    public String type() {
+      return type;
+    }
+  }
+
+  /** 429: a rate limit of the caller's key (or address) is reached; retry after {@link #retryAfter()}. */
+  public static final class RateLimited extends ApiError {
+    private final Duration retryAfter;
+
+    public RateLimited(String message, String code, Duration retryAfter) {
+      super(message, null, code, null);
+      this.retryAfter = retryAfter;
+    }
+
+    @Override
+    public int status() {
+      return 429;
+    }
+
+    @Override
+    public String type() {
+      return "rate_limit_error";
+    }
+
+    @Override
+    public Optional<Duration> retryAfter() {
+      return Optional.of(retryAfter);
+    }
+  }
+
   /** 404: no such route, or no such model. */
   public static final class NotFound extends ApiError {
     public NotFound(String message, String param, String code) {

@@ -11,6 +11,7 @@ import dev.glance.server.ServerConfig;
 import dev.glance.server.http.RequestBody;
 import dev.glance.server.http.SseStream;
 import dev.glance.server.log.RequestTrace;
+import dev.glance.server.usage.UsageRecord;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.util.function.Supplier;
@@ -19,11 +20,13 @@ import java.util.function.Supplier;
  * {@code POST /v1/chat/completions}: the OpenAI Chat Completions API, as JSON or streamed as
  * server-sent events. The answer goes in {@code content}, the model's thinking in
  * {@code reasoning_content}; {@code usage} counts image tokens inside the prompt tokens and again in
- * {@code prompt_tokens_details.image_tokens}; {@code timings} (an extension) breaks the time down.
+ * {@code prompt_tokens_details.image_tokens}, and {@code usage.cost} (an extension) says what the
+ * request was charged; {@code timings} (an extension) breaks the time down.
  */
 public final class ChatCompletionsRoute {
   public static final String PATH = "/v1/chat/completions";
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
+  private static final System.Logger LOG = System.getLogger("dev.glance.server");
 
   private final Supplier<ServedModel> model;
   private final ServerConfig config;
@@ -38,22 +41,23 @@ public final class ChatCompletionsRoute {
     this.runner = runner;
   }
 
-  public void handle(Context ctx, RequestTrace trace) throws InterruptedException, IOException {
+  public void handle(Context ctx, RequestTrace trace, Admission admission) throws InterruptedException, IOException {
     ServedModel m = model.get();
-    JsonNode json = body.readJson(ctx.req());
-    ChatRequest request = new ChatRequestParser(m, config).parse(json);
     String id = ResponseJson.newId("chatcmpl-");
     long created = System.currentTimeMillis() / 1000;
-    trace.id(id);
-    trace.model(m.name());
+    ResponseJson.identify(ctx, trace, id, m);
+    JsonNode json = body.readJson(ctx.req());
+    ChatRequest request = new ChatRequestParser(m, config).parse(json);
     trace.stream(request.stream());
+    admission.reserve(TokenEstimate.of(request.input(), m));
     Chunks chunks = new Chunks(id, created, m.name());
     if (!request.stream()) {
       InferenceRunner.Outcome outcome = runner.run(m, request.input(), ctx.req(), trace, piece -> {});
+      UsageRecord used = admission.record(200);
       if (outcome.closeConnection()) {
         ctx.header("Connection", "close");
       }
-      ctx.status(200).contentType("application/json").result(completion(chunks, outcome, request, trace)
+      ctx.status(200).contentType("application/json").result(completion(chunks, outcome, used, request, trace)
           .toString());
       return;
     }
@@ -73,15 +77,18 @@ public final class ChatCompletionsRoute {
       if (!sse.started()) {
         throw e;
       }
-      // Headers are sent: the failure can only be told as an event, as vLLM and OpenAI do.
-      ApiError error = ErrorMapper.map(e);
-      trace.error(error.type(), error.code(), error.getMessage());
-      try {
-        sse.event(ErrorMapper.body(error).toString());
-        sse.done();
-      } catch (IOException gone) {
-        throw new ClientGoneException();
+      failAfterStart(sse, trace, admission, e, true);
+      return;
+    }
+    UsageRecord used;
+    try {
+      // In the ledger before the last chunks go out: a client that saw [DONE] was charged.
+      used = admission.record(200);
+    } catch (RuntimeException e) {
+      if (!sse.started()) {
+        throw e;
       }
+      failAfterStart(sse, trace, admission, e, false);
       return;
     }
     try {
@@ -100,7 +107,7 @@ public final class ChatCompletionsRoute {
       if (request.includeUsage()) {
         ObjectNode usage = chunks.base();
         usage.putArray("choices");
-        usage.set("usage", ResponseJson.usage(r));
+        usage.set("usage", ResponseJson.usage(r, used));
         usage.set("timings", ResponseJson.timings(r, trace, outcome.responseCached()));
         sse.event(usage.toString());
       }
@@ -110,8 +117,33 @@ public final class ChatCompletionsRoute {
     }
   }
 
-  private ObjectNode completion(Chunks chunks, InferenceRunner.Outcome outcome, ChatRequest request,
-      RequestTrace trace) {
+  /**
+   * Tells a failure after the stream started (status 200 and chunks already sent) as an error
+   * event, as vLLM and OpenAI do, after recording it in the usage ledger when it is not yet.
+   */
+  private static void failAfterStart(SseStream sse, RequestTrace trace, Admission admission, RuntimeException e,
+      boolean record) {
+    ApiError error = ErrorMapper.map(e);
+    trace.error(error.type(), error.code(), error.getMessage());
+    if (record) {
+      try {
+        admission.record(error.status());
+      } catch (RuntimeException storage) {
+        // The failure is told all the same; the request log has the request.
+        LOG.log(System.Logger.Level.WARNING, "could not record a failed request in the usage ledger: "
+            + storage.getMessage());
+      }
+    }
+    try {
+      sse.event(ErrorMapper.body(error).toString());
+      sse.done();
+    } catch (IOException gone) {
+      throw new ClientGoneException();
+    }
+  }
+
+  private ObjectNode completion(Chunks chunks, InferenceRunner.Outcome outcome, UsageRecord used,
+      ChatRequest request, RequestTrace trace) {
     GenerationResult r = outcome.result();
     ObjectNode root = JSON.objectNode();
     root.put("id", chunks.id());
@@ -133,7 +165,7 @@ public final class ChatCompletionsRoute {
     if (request.returnTokenIds()) {
       choice.set("token_ids", ids(r));
     }
-    root.set("usage", ResponseJson.usage(r));
+    root.set("usage", ResponseJson.usage(r, used));
     root.set("timings", ResponseJson.timings(r, trace, outcome.responseCached()));
     return root;
   }

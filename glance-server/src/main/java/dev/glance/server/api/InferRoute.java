@@ -7,13 +7,14 @@ import dev.glance.server.ServedModel;
 import dev.glance.server.ServerConfig;
 import dev.glance.server.http.RequestBody;
 import dev.glance.server.log.RequestTrace;
+import dev.glance.server.usage.UsageRecord;
 import io.javalin.http.Context;
 import java.util.function.Supplier;
 
 /**
  * {@code POST /infer}: one image (or several) and a question in, {@code {"output", "id", "usage",
  * "timings"}} out, plus {@code reasoning}, {@code finish_reason} and {@code model}. {@code output}
- * is the answer without the thinking.
+ * is the answer without the thinking; {@code usage.cost} is what the request was charged.
  */
 public final class InferRoute {
   public static final String PATH = "/infer";
@@ -30,22 +31,23 @@ public final class InferRoute {
     this.runner = runner;
   }
 
-  public void handle(Context ctx, RequestTrace trace) throws InterruptedException {
+  public void handle(Context ctx, RequestTrace trace, Admission admission) throws InterruptedException {
     ServedModel m = model.get();
-    InferenceInput input = new InferRequestParser(m, config).parse(body.readJson(ctx.req()));
     String id = ResponseJson.newId("infer-");
-    trace.id(id);
-    trace.model(m.name());
+    ResponseJson.identify(ctx, trace, id, m);
     trace.stream(false);
+    InferenceInput input = new InferRequestParser(m, config).parse(body.readJson(ctx.req()));
+    admission.reserve(TokenEstimate.of(input, m));
     InferenceRunner.Outcome outcome = runner.run(m, input, ctx.req(), trace, piece -> {});
     GenerationResult r = outcome.result();
+    UsageRecord used = admission.record(200);
     ObjectNode out = JsonNodeFactory.instance.objectNode();
     out.put("id", id);
     out.put("output", r.answer());
     out.put("reasoning", r.reasoning());
     out.put("finish_reason", r.finishReason().apiName());
     out.put("model", m.name());
-    out.set("usage", ResponseJson.usage(r).put("image_tokens", r.imageTokens()));
+    out.set("usage", ResponseJson.usage(r, used).put("image_tokens", r.imageTokens()));
     out.set("timings", ResponseJson.timings(r, trace, outcome.responseCached()));
     if (outcome.closeConnection()) {
       ctx.header("Connection", "close");

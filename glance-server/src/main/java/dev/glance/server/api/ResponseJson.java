@@ -3,7 +3,10 @@ package dev.glance.server.api;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.glance.engine.runtime.GenerationResult;
+import dev.glance.server.ServedModel;
 import dev.glance.server.log.RequestTrace;
+import dev.glance.server.usage.UsageRecord;
+import io.javalin.http.Context;
 import java.util.UUID;
 
 /** The parts of responses both APIs share: ids, usage and the timing breakdown. */
@@ -16,13 +19,29 @@ final class ResponseJson {
     return prefix + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
   }
 
-  /** OpenAI's usage, with the image tokens (part of the prompt tokens) also given on their own. */
-  static ObjectNode usage(GenerationResult r) {
+  /**
+   * Names the request for the client (X-Request-Id, also on errors), the request log and the
+   * usage ledger, before anything can fail.
+   */
+  static void identify(Context ctx, RequestTrace trace, String id, ServedModel model) {
+    trace.id(id);
+    trace.model(model.name());
+    ctx.header("X-Request-Id", id);
+  }
+
+  /**
+   * OpenAI's usage, with the image tokens (part of the prompt tokens) also given on their own,
+   * the cached prompt tokens (0 until there is a prefix cache) and what the request cost.
+   */
+  static ObjectNode usage(GenerationResult r, UsageRecord used) {
     ObjectNode u = JSON.objectNode();
     u.put("prompt_tokens", r.promptTokens());
     u.put("completion_tokens", r.completionTokens());
     u.put("total_tokens", r.promptTokens() + r.completionTokens());
-    u.putObject("prompt_tokens_details").put("image_tokens", r.imageTokens());
+    ObjectNode details = u.putObject("prompt_tokens_details");
+    details.put("image_tokens", r.imageTokens());
+    details.put("cached_tokens", used.cachedTokens());
+    u.set("cost", Admission.costJson(used));
     return u;
   }
 

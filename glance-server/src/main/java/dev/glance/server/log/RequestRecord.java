@@ -16,6 +16,7 @@ public record RequestRecord(
     String route,
     int status,
     String client,
+    String key,
     String model,
     Boolean stream,
     List<Image> images,

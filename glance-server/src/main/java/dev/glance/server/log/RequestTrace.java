@@ -17,7 +17,8 @@ public final class RequestTrace {
   private final long startNanos = System.nanoTime();
   private final String method;
   private String route;
-  private final String client;
+  private String client;
+  private String keyId;
   private String id;
   private String model;
   private Boolean stream;
@@ -49,8 +50,38 @@ public final class RequestTrace {
     return startNanos;
   }
 
+  public Instant arrived() {
+    return arrived;
+  }
+
+  /** The client's address; replaced by the forwarded one when a trusted proxy sent the request. */
+  public String client() {
+    return client;
+  }
+
+  public void client(String value) {
+    this.client = value;
+  }
+
+  public String keyId() {
+    return keyId;
+  }
+
+  /** The id of the API key the request was made with. */
+  public void keyId(String value) {
+    this.keyId = value;
+  }
+
+  public String id() {
+    return id;
+  }
+
   public void id(String value) {
     this.id = value;
+  }
+
+  public String model() {
+    return model;
   }
 
   public void model(String value) {
@@ -103,6 +134,16 @@ public final class RequestTrace {
     }
   }
 
+  /** What the engine produced, if it ran (a stopped generation included). */
+  public java.util.Optional<GenerationResult> result() {
+    return java.util.Optional.ofNullable(result);
+  }
+
+  /** Milliseconds since the request arrived. */
+  public double elapsedMillis() {
+    return (System.nanoTime() - startNanos) / 1e6;
+  }
+
   public void error(String type, String code, String message) {
     this.error = new RequestRecord.Error(type, code, message);
     if ("nan_logits".equals(code)) {
@@ -124,7 +165,7 @@ public final class RequestTrace {
   }
 
   public RequestRecord toRecord(int httpStatus) {
-    double total = (System.nanoTime() - startNanos) / 1e6;
+    double total = elapsedMillis();
     RequestRecord.Timings timings;
     if (result != null) {
       var t = result.timings();
@@ -135,7 +176,7 @@ public final class RequestTrace {
     }
     List<String> flagNames = flags.stream().map(RequestRecord.Flag::wire).toList();
     return new RequestRecord(arrived.toString(), id, method, route,
-        statusOverride != null ? statusOverride : httpStatus, client, model, stream,
+        statusOverride != null ? statusOverride : httpStatus, client, keyId, model, stream,
         images.isEmpty() ? null : List.copyOf(images),
         result == null ? null : result.promptTokens(),
         result == null ? null : result.imageTokens(),

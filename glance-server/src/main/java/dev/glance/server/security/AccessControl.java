@@ -10,7 +10,9 @@ import java.util.OptionalLong;
 /**
  * The one place that decides whether a request may run: the IP allow-list, then the API key
  * (when any key exists or keys are required), then the key's budget, then its rate limits (or the
- * per-IP limits when keys are off). Everything is decided before the request body is decoded.
+ * per-IP limits when keys are off). Everything but the tokens-per-minute reservation is decided
+ * before the request body is read; that reservation ({@link #reserve}) needs the parsed request's
+ * estimate and is made before any image is fetched or decoded.
  */
 public final class AccessControl {
   private final AccessSettings settings;
@@ -53,16 +55,30 @@ public final class AccessControl {
   public record Refused(int status, String type, String code, String message, OptionalLong retryAfterSeconds)
       implements Decision {}
 
+  /** The client's address: the peer, or what a trusted proxy says it forwarded. */
+  public InetAddress client(InetAddress peer, String forwardedFor) {
+    return addresses.resolve(peer, forwardedFor);
+  }
+
+  /** The allow-list alone (for routes that need no key, such as the web page); empty = allowed. */
+  public Optional<Refused> checkAddress(InetAddress peer, String forwardedFor) {
+    InetAddress client = client(peer, forwardedFor);
+    if (!settings.allowList().allows(client)) {
+      return Optional.of(refused(403, "permission_denied", "ip_not_allowed",
+          "client address " + client.getHostAddress() + " is not in the allow-list"));
+    }
+    return Optional.empty();
+  }
+
   /** Identifies the caller without admitting a request (admin routes, usage queries). */
   public Decision identify(InetAddress peer, String forwardedFor, String authorization, String apiKeyHeader) {
-    InetAddress client = addresses.resolve(peer, forwardedFor);
-    if (!settings.allowList().allows(client)) {
-      return refused(403, "permission_denied", "ip_not_allowed",
-          "client address " + client.getHostAddress() + " is not in the allow-list");
+    Optional<Refused> address = checkAddress(peer, forwardedFor);
+    if (address.isPresent()) {
+      return address.get();
     }
+    InetAddress client = client(peer, forwardedFor);
     String secret = secret(authorization, apiKeyHeader);
-    boolean keysOn = settings.requireKeys() || keys.anyExists();
-    if (!keysOn) {
+    if (!keysOn()) {
       return new Admitted(new Caller(client, Optional.empty()), null);
     }
     if (secret == null) {
@@ -101,18 +117,37 @@ public final class AccessControl {
     }
     return switch (limiter.admit(caller.principal(), limits, estimatedTokens)) {
       case RateLimiter.Granted g -> new Admitted(caller, g.permit());
-      case RateLimiter.Limited l -> new Refused(429, "rate_limit_error", "rate_limit_exceeded",
-          l.message() + "; retry after " + l.retryAfterSeconds() + " s", OptionalLong.of(l.retryAfterSeconds()));
+      case RateLimiter.Limited l -> tooMany(l);
     };
+  }
+
+  /**
+   * Reserves an admitted request's token estimate, once its body has been read, against its
+   * tokens-per-minute limit; empty when it fits, else the 429 to answer.
+   */
+  public Optional<Refused> reserve(Admitted admitted, int estimatedTokens) {
+    return admitted.permit().reserve(estimatedTokens).map(AccessControl::tooMany);
+  }
+
+  private static Refused tooMany(RateLimiter.Limited l) {
+    return new Refused(429, "rate_limit_error", "rate_limit_exceeded",
+        l.message() + "; retry after " + l.retryAfterSeconds() + " s", OptionalLong.of(l.retryAfterSeconds()));
   }
 
   /** Whether an identified caller may use admin routes. */
   public boolean isAdmin(Caller caller) {
-    boolean keysOn = settings.requireKeys() || keys.anyExists();
-    if (!keysOn) {
+    if (!keysOn()) {
       return caller.client().isLoopbackAddress();
     }
     return caller.key().map(k -> settings.adminKeys().contains(k.name())).orElse(false);
+  }
+
+  /**
+   * Whether callers need a key: required by configuration, or any key exists (read from the
+   * database each time, so {@code glance keys create} on a running server turns keys on at once).
+   */
+  public boolean keysOn() {
+    return settings.requireKeys() || keys.anyExists();
   }
 
   public AccessSettings settings() {

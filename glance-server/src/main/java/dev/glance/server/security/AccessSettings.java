@@ -21,6 +21,11 @@ public record AccessSettings(
     adminKeys = List.copyOf(adminKeys);
   }
 
+  /** The same settings with keys required or not (the --require-keys flag over settings.json). */
+  public AccessSettings withRequireKeys(boolean required) {
+    return new AccessSettings(required, allowList, trustedProxies, perIpLimits, adminKeys, metricsNeedAdmin);
+  }
+
   /** Open to everyone, no limits: the single-user default on loopback. */
   public static AccessSettings open() {
     return new AccessSettings(false, IpAllowList.everyone(), List.of(), KeyLimits.none(), List.of(), false);

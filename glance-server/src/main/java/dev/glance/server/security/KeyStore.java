@@ -83,9 +83,10 @@ public final class KeyStore {
     return new CreatedKey(key, secret);
   }
 
+  /** Every key, oldest first (by name among keys made in the same millisecond: ids are random). */
   public List<ApiKey> list() {
     try (Connection c = db.connection();
-        PreparedStatement ps = c.prepareStatement("SELECT * FROM api_keys ORDER BY created_ms, id");
+        PreparedStatement ps = c.prepareStatement("SELECT * FROM api_keys ORDER BY created_ms, name");
         ResultSet rs = ps.executeQuery()) {
       List<ApiKey> keys = new ArrayList<>();
       while (rs.next()) {

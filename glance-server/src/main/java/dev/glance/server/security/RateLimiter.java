@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -34,6 +35,10 @@ public final class RateLimiter {
   /** Refused: which limit, when to retry (whole seconds, at least 1), and a sentence saying so. */
   public record Limited(String limit, long retryAfterSeconds, String message) implements Admission {}
 
+  /**
+   * Admits one request of {@code principal} under {@code limits}, reserving {@code estimatedTokens}
+   * (0 to reserve later with {@link Permit#reserve}, once the request has been read).
+   */
   public Admission admit(String principal, KeyLimits limits, int estimatedTokens) {
     if (states.size() > PRUNE_ABOVE) {
       prune();
@@ -51,23 +56,15 @@ public final class RateLimiter {
         return new Limited("requests per minute", seconds(retry), "rate limit of "
             + limits.rpm().getAsInt() + " requests per minute reached");
       }
-      if (limits.tpm().isPresent()) {
-        int tpm = limits.tpm().getAsInt();
-        if (estimatedTokens > tpm) {
-          return new Limited("tokens per minute", seconds(windowMs), "this request needs about "
-              + estimatedTokens + " tokens, more than the limit of " + tpm + " tokens per minute");
-        }
-        long used = s.tokensInWindow();
-        if (used + estimatedTokens > tpm) {
-          return new Limited("tokens per minute", seconds(s.timeUntilFree(used + estimatedTokens - tpm, now, windowMs)),
-              "rate limit of " + tpm + " tokens per minute reached (" + used + " used in the last minute)");
-        }
+      Limited overTokens = s.tokenCheck(limits, estimatedTokens, 0, now, windowMs);
+      if (overTokens != null) {
+        return overTokens;
       }
       s.requests.addLast(now);
       long[] entry = {now, estimatedTokens};
       s.tokens.addLast(entry);
       s.inFlight++;
-      return new Granted(new Permit(s, entry));
+      return new Granted(new Permit(s, entry, limits, windowMs, clock));
     }
   }
 
@@ -89,11 +86,37 @@ public final class RateLimiter {
   public static final class Permit implements AutoCloseable {
     private final State state;
     private final long[] entry;
+    private final KeyLimits limits;
+    private final long windowMs;
+    private final Clock clock;
     private boolean closed;
 
-    private Permit(State state, long[] entry) {
+    private Permit(State state, long[] entry, KeyLimits limits, long windowMs, Clock clock) {
       this.state = state;
       this.entry = entry;
+      this.limits = limits;
+      this.windowMs = windowMs;
+      this.clock = clock;
+    }
+
+    /**
+     * Reserves {@code estimatedTokens} in place of the current reservation, if they fit the
+     * tokens-per-minute limit beside what the window already holds; otherwise keeps the old
+     * reservation and says which limit refused.
+     */
+    public Optional<Limited> reserve(int estimatedTokens) {
+      synchronized (state) {
+        long now = clock.millis();
+        state.expire(now - windowMs);
+        // The request's own entry leaves the window like any other.
+        long own = entry[0] > now - windowMs ? entry[1] : 0;
+        Limited over = state.tokenCheck(limits, estimatedTokens, own, now, windowMs);
+        if (over != null) {
+          return Optional.of(over);
+        }
+        entry[1] = estimatedTokens;
+        return Optional.empty();
+      }
     }
 
     /** Replaces the reservation with the tokens the request really used. */
@@ -126,6 +149,30 @@ public final class RateLimiter {
       while (!tokens.isEmpty() && tokens.peekFirst()[0] <= cutoff) {
         tokens.removeFirst();
       }
+    }
+
+    /**
+     * Null when {@code estimated} more tokens fit the tokens-per-minute limit, given that
+     * {@code alreadyReserved} of the window's tokens are this request's own reservation (which the
+     * new estimate replaces); else the refusal.
+     */
+    Limited tokenCheck(KeyLimits limits, int estimated, long alreadyReserved, long now, long windowMs) {
+      if (limits.tpm().isEmpty()) {
+        return null;
+      }
+      int tpm = limits.tpm().getAsInt();
+      if (estimated > tpm) {
+        return new Limited("tokens per minute", seconds(windowMs), "this request may use up to "
+            + estimated + " tokens (prompt, images and max_tokens), more than the limit of " + tpm
+            + " tokens per minute; lower max_tokens or send fewer or smaller images");
+      }
+      long used = tokensInWindow() - alreadyReserved;
+      if (used + estimated > tpm) {
+        return new Limited("tokens per minute", seconds(timeUntilFree(used + estimated - tpm, now, windowMs)),
+            "rate limit of " + tpm + " tokens per minute reached (" + used + " used in the last minute, this"
+                + " request may use up to " + estimated + ")");
+      }
+      return null;
     }
 
     long tokensInWindow() {

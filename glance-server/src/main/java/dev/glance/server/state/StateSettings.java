@@ -59,10 +59,14 @@ public record StateSettings(String databaseUrl, CostModel cost, AccessSettings a
     double perHour = c.has("hardware_per_hour") ? number(c, "hardware_per_hour", where)
         : number(c, "hardware_per_month", where) / CostModel.HOURS_PER_MONTH;
     JsonNode r = c.path("reference");
-    var reference = new CostModel.Reference(r.path("name").asText("reference API"),
-        number(r, "input_per_million", where), number(r, "output_per_million", where));
-    return new CostModel(c.path("currency").asText("USD"), perHour, number(c, "prompt_per_million", where),
-        number(c, "completion_per_million", where), reference);
+    try {
+      var reference = new CostModel.Reference(r.path("name").asText("reference API"),
+          number(r, "input_per_million", where), number(r, "output_per_million", where));
+      return new CostModel(c.path("currency").asText("USD"), perHour, number(c, "prompt_per_million", where),
+          number(c, "completion_per_million", where), reference);
+    } catch (GlanceException.BadRequest e) {
+      throw new GlanceException.BadRequest(where + " cost: " + e.getMessage());
+    }
   }
 
   static AccessSettings access(JsonNode a, String where) {
@@ -72,11 +76,15 @@ public record StateSettings(String databaseUrl, CostModel cost, AccessSettings a
     known(a, where + " access", "require_keys", "allow", "trusted_proxies", "per_ip", "admin_keys",
         "metrics_need_admin");
     JsonNode ip = a.path("per_ip");
-    KeyLimits perIp = new KeyLimits(optInt(ip, "rpm"), optInt(ip, "tpm"), optInt(ip, "max_concurrent"),
-        OptionalDouble.empty(), KeyLimits.BudgetPeriod.MONTH);
-    return new AccessSettings(a.path("require_keys").asBoolean(false), IpAllowList.parse(strings(a.path("allow"))),
-        strings(a.path("trusted_proxies")).stream().map(CidrRange::parse).toList(), perIp,
-        strings(a.path("admin_keys")), a.path("metrics_need_admin").asBoolean(false));
+    try {
+      KeyLimits perIp = new KeyLimits(optInt(ip, "rpm"), optInt(ip, "tpm"), optInt(ip, "max_concurrent"),
+          OptionalDouble.empty(), KeyLimits.BudgetPeriod.MONTH);
+      return new AccessSettings(a.path("require_keys").asBoolean(false), IpAllowList.parse(strings(a.path("allow"))),
+          strings(a.path("trusted_proxies")).stream().map(CidrRange::parse).toList(), perIp,
+          strings(a.path("admin_keys")), a.path("metrics_need_admin").asBoolean(false));
+    } catch (GlanceException.BadRequest e) {
+      throw new GlanceException.BadRequest(where + " access: " + e.getMessage());
+    }
   }
 
   private static void known(JsonNode n, String where, String... keys) {

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeoutException;
 public final class UsageLedger implements AutoCloseable {
   private static final int MAX_BATCH = 256;
   private static final String INSERT_SQL = "INSERT INTO usage_records (request_id, ts_ms, key_id, client_ip, route,"
-      + " model, image_count, image_hash, text_tokens, image_tokens, cached_tokens, completion_tokens, queue_ms,"
+      + " model, image_count, image_hashes, text_tokens, image_tokens, cached_tokens, completion_tokens, queue_ms,"
       + " vision_ms, prefill_ms, decode_ms, busy_ms, latency_ms, status, finish_reason, cost, reference_cost, currency)"
       + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
       + " ON CONFLICT (request_id) DO NOTHING";
@@ -120,7 +120,7 @@ public final class UsageLedger implements AutoCloseable {
     ps.setString(i++, r.route());
     ps.setString(i++, r.model());
     ps.setInt(i++, r.imageCount());
-    ps.setString(i++, r.imageHash());
+    ps.setString(i++, r.imageHashes());
     ps.setInt(i++, r.textTokens());
     ps.setInt(i++, r.imageTokens());
     ps.setInt(i++, r.cachedTokens());

@@ -3,7 +3,11 @@ package dev.glance.server.usage;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.glance.engine.io.Json;
 
-/** The JSON shape of a usage report, shared by GET /v1/usage and {@code glance usage --json}. */
+/**
+ * The JSON shape of a usage report, shared by GET /v1/usage and {@code glance usage --json}: the
+ * range, grouping and currency, one object per group in {@code data}, their {@code total}, and
+ * end-to-end latency percentiles in each (the total's are the whole range's).
+ */
 public final class UsageReportJson {
   private UsageReportJson() {}
 
@@ -13,14 +17,11 @@ public final class UsageReportJson {
     o.put("from", r.from().toString());
     o.put("to", r.to().toString());
     o.put("group_by", r.groupBy().name().toLowerCase(java.util.Locale.ROOT));
+    r.keyId().ifPresent(k -> o.put("key_id", k));
     o.put("currency", r.currency());
     var rows = o.putArray("data");
     r.rows().forEach(row -> row(rows.addObject(), row));
     row(o.putObject("total"), r.total());
-    ObjectNode l = o.putObject("latency_ms");
-    l.put("p50", r.latency().p50());
-    l.put("p95", r.latency().p95());
-    l.put("p99", r.latency().p99());
     return o.toString();
   }
 
@@ -37,5 +38,13 @@ public final class UsageReportJson {
     o.put("cost_per_1000_requests", row.costPer1000Requests());
     o.put("reference_cost", row.referenceCost());
     o.put("saving", row.saving());
+    latency(o, row.latency());
+  }
+
+  private static void latency(ObjectNode o, UsageReport.Latency latency) {
+    ObjectNode l = o.putObject("latency_ms");
+    l.put("p50", latency.p50());
+    l.put("p95", latency.p95());
+    l.put("p99", latency.p99());
   }
 }

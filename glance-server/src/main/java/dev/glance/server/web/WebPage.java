@@ -7,8 +7,8 @@ import java.io.UncheckedIOException;
 import java.util.Map;
 
 /**
- * The web page at {@code /}: an HTML page with its script and style sheet, read once from the
- * jar. Nothing is loaded from elsewhere (the Content-Security-Policy forbids it), so the page works
+ * The web pages: {@code /} to ask about an image, {@code /usage} the usage dashboard (charts of
+ * GET /v1/usage), with their scripts and style sheet, read once from the jar. Nothing is loaded from elsewhere (the Content-Security-Policy forbids it), so the page works
  * offline and leaks no image to a third party.
  */
 public final class WebPage {
@@ -16,6 +16,9 @@ public final class WebPage {
   private static final Map<String, String[]> FILES = Map.of(
       "/", new String[] {"index.html", "text/html; charset=utf-8"},
       "/app.js", new String[] {"app.js", "text/javascript; charset=utf-8"},
+      "/usage", new String[] {"usage.html", "text/html; charset=utf-8"},
+      "/usage.js", new String[] {"usage.js", "text/javascript; charset=utf-8"},
+      "/key.js", new String[] {"key.js", "text/javascript; charset=utf-8"},
       "/style.css", new String[] {"style.css", "text/css; charset=utf-8"});
 
   private static final String CSP = "default-src 'self'; img-src 'self' data: blob:; connect-src 'self';"

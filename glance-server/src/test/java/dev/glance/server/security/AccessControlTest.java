@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.glance.server.security.RateLimiterTest.ManualClock;
+import dev.glance.server.ManualClock;
 import dev.glance.server.state.Database;
 import dev.glance.server.state.TestDatabases;
 import dev.glance.server.usage.UsageLedger;

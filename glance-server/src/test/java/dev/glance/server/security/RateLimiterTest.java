@@ -4,43 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import dev.glance.server.ManualClock;
 import org.junit.jupiter.api.Test;
 
 class RateLimiterTest {
-  /** A clock the test moves by hand. */
-  static final class ManualClock extends Clock {
-    volatile long millis = 1_700_000_000_000L;
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis);
-    }
-
-    void advance(Duration d) {
-      millis += d.toMillis();
-    }
-  }
-
   static KeyLimits limits(Integer rpm, Integer tpm, Integer conc) {
     return new KeyLimits(rpm == null ? OptionalInt.empty() : OptionalInt.of(rpm),
         tpm == null ? OptionalInt.empty() : OptionalInt.of(tpm),

@@ -46,18 +46,6 @@ sealed interface CpuWeight extends Weight
   /** dst[dstOff + i] = W[row][col0 + i] for i < len (col0 a multiple of 32 for block formats). */
   void toFloats(int row, int col0, int len, float[] dst, int dstOff);
 
-  /** Sum over i < cols of W[row][i] * x[xOff + i]. */
-  default float dot(int row, float[] x, int xOff) {
-    float[] one = new float[row + 1];
-    dotRows(row, row + 1, x, xOff, one, 0);
-    return one[row];
-  }
-
-  /** Bytes the weight occupies. */
-  default long bytes() {
-    return dtype().byteSize((long) rows() * cols());
-  }
-
   static CpuWeight of(String name, DType dtype, MemorySegment seg, int rows, int cols) {
     return switch (dtype) {
       case F32 -> new F32(name, seg, rows, cols);
@@ -72,13 +60,6 @@ sealed interface CpuWeight extends Weight
 
   private static float bf16(short s) {
     return Float.intBitsToFloat((s & 0xffff) << 16);
-  }
-
-  /** bf16 is the top half of a float32: widen to int and shift into place. */
-  private static FloatVector bf16Vector(MemorySegment seg, long at) {
-    ShortVector s = ShortVector.fromMemorySegment(SS, seg, at, LE);
-    return ((IntVector) s.convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16)
-        .reinterpretAsFloats();
   }
 
   /** Row-major float32. */
@@ -134,8 +115,13 @@ sealed interface CpuWeight extends Weight
         int i = 0;
         // Two accumulators: consecutive FMAs do not wait on each other.
         for (; i < upper2; i += 2 * VL) {
-          a0 = bf16Vector(seg, base + i * 2L).fma(FloatVector.fromArray(FS, x, xOff + i), a0);
-          a1 = bf16Vector(seg, base + (i + VL) * 2L).fma(FloatVector.fromArray(FS, x, xOff + i + VL), a1);
+          // Widened here rather than in a helper: see Q8.dotRows on vectors crossing methods.
+          FloatVector w0 = ((IntVector) ShortVector.fromMemorySegment(SS, seg, base + i * 2L, LE)
+              .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+          FloatVector w1 = ((IntVector) ShortVector.fromMemorySegment(SS, seg, base + (i + VL) * 2L, LE)
+              .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+          a0 = w0.fma(FloatVector.fromArray(FS, x, xOff + i), a0);
+          a1 = w1.fma(FloatVector.fromArray(FS, x, xOff + i + VL), a1);
         }
         float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
         for (; i < cols; i++) {
@@ -151,7 +137,9 @@ sealed interface CpuWeight extends Weight
       int i = 0;
       if (WIDE) {
         for (int upper = len - len % VL; i < upper; i += VL) {
-          bf16Vector(seg, base + i * 2L).intoArray(dst, dstOff + i);
+          ((IntVector) ShortVector.fromMemorySegment(SS, seg, base + i * 2L, LE)
+              .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+              .intoArray(dst, dstOff + i);
         }
       }
       for (; i < len; i++) {
@@ -219,35 +207,32 @@ sealed interface CpuWeight extends Weight
         scalarDot(this, r0, r1, x, xOff, out, outOff);
         return;
       }
+      // Everything inline in this loop: a helper taking or returning a vector that C2 compiles
+      // on its own (and later refuses to inline as "too big") falls back to the Vector API's
+      // Java implementation, allocating on every block.
       for (int r = r0; r < r1; r++) {
         long base = r * rowBytes;
         FloatVector acc0 = FloatVector.zero(FS);
         FloatVector acc1 = FloatVector.zero(FS);
-        int b = 0;
-        for (; b + 1 < blocks; b += 2) {
-          acc0 = block(base + b * 34L, x, xOff + b * DType.BLOCK, acc0);
-          acc1 = block(base + (b + 1) * 34L, x, xOff + (b + 1) * DType.BLOCK, acc1);
-        }
-        if (b < blocks) {
-          acc0 = block(base + b * 34L, x, xOff + b * DType.BLOCK, acc0);
+        for (int b = 0; b < blocks; b++) {
+          long at = base + b * 34L;
+          int xo = xOff + b * DType.BLOCK;
+          FloatVector sum = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, at + 2, LE)
+              .convertShape(VectorOperators.B2F, FS, 0)).mul(FloatVector.fromArray(FS, x, xo));
+          for (int p = 1; p < PARTS; p++) {
+            sum = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, at + 2 + p * VL, LE)
+                .convertShape(VectorOperators.B2F, FS, 0)).fma(FloatVector.fromArray(FS, x, xo + p * VL), sum);
+          }
+          FloatVector d = FloatVector.broadcast(FS, Float.float16ToFloat(seg.get(LE_SHORT, at)));
+          // Alternate accumulators so consecutive blocks do not wait on each other's FMA.
+          if ((b & 1) == 0) {
+            acc0 = sum.fma(d, acc0);
+          } else {
+            acc1 = sum.fma(d, acc1);
+          }
         }
         out[outOff + r] = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
       }
-    }
-
-    private FloatVector block(long at, float[] x, int xo, FloatVector acc) {
-      // The first part initialises the sum: a vector that starts as null through a loop phi
-      // would defeat C2's box elimination and allocate on every block.
-      FloatVector sum = part(at, 0).mul(FloatVector.fromArray(FS, x, xo));
-      for (int p = 1; p < PARTS; p++) {
-        sum = part(at, p).fma(FloatVector.fromArray(FS, x, xo + p * VL), sum);
-      }
-      return sum.fma(FloatVector.broadcast(FS, Float.float16ToFloat(seg.get(LE_SHORT, at))), acc);
-    }
-
-    private FloatVector part(long at, int p) {
-      return (FloatVector) ByteVector.fromMemorySegment(BS, seg, at + 2 + p * VL, LE)
-          .convertShape(VectorOperators.B2F, FS, 0);
     }
 
     @Override
@@ -299,42 +284,34 @@ sealed interface CpuWeight extends Weight
       }
       int blocks = cols / DType.BLOCK;
       long rowBytes = blocks * 18L;
+      // All inline, as in Q8: no vector crosses a method boundary. Nibbles are split after
+      // widening to int lanes (x86 has no byte shift; the Vector API's emulation costs more).
       for (int r = r0; r < r1; r++) {
         long base = r * rowBytes;
         FloatVector acc0 = FloatVector.zero(FS);
         FloatVector acc1 = FloatVector.zero(FS);
-        int b = 0;
-        for (; b + 1 < blocks; b += 2) {
-          acc0 = block(base + b * 18L, x, xOff + b * DType.BLOCK, acc0);
-          acc1 = block(base + (b + 1) * 18L, x, xOff + (b + 1) * DType.BLOCK, acc1);
-        }
-        if (b < blocks) {
-          acc0 = block(base + b * 18L, x, xOff + b * DType.BLOCK, acc0);
+        for (int b = 0; b < blocks; b++) {
+          long at = base + b * 18L;
+          int xo = xOff + b * DType.BLOCK;
+          FloatVector sum = FloatVector.zero(FS);
+          for (int h = 0; h < HALVES; h++) {
+            IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, seg, at + 2 + h * VL, LE)
+                .convertShape(VectorOperators.B2I, IS, 0);
+            FloatVector lo = (FloatVector) q.and(15).sub(8).convert(VectorOperators.I2F, 0);
+            FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(15).sub(8)
+                .convert(VectorOperators.I2F, 0);
+            sum = lo.fma(FloatVector.fromArray(FS, x, xo + h * VL), sum);
+            sum = hi.fma(FloatVector.fromArray(FS, x, xo + 16 + h * VL), sum);
+          }
+          FloatVector d = FloatVector.broadcast(FS, Float.float16ToFloat(seg.get(LE_SHORT, at)));
+          if ((b & 1) == 0) {
+            acc0 = sum.fma(d, acc0);
+          } else {
+            acc1 = sum.fma(d, acc1);
+          }
         }
         out[outOff + r] = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
       }
-    }
-
-    private FloatVector block(long at, float[] x, int xo, FloatVector acc) {
-      FloatVector sum = half(at, 0, x, xo, FloatVector.zero(FS));
-      for (int h = 1; h < HALVES; h++) {
-        sum = half(at, h, x, xo, sum);
-      }
-      return sum.fma(FloatVector.broadcast(FS, Float.float16ToFloat(seg.get(LE_SHORT, at))), acc);
-    }
-
-    /**
-     * Values h*VL.. (low nibbles) and 16 + h*VL.. (high nibbles) of a block, dotted into sum.
-     * The nibbles are split after widening to int lanes: x86 has no byte shift, and the Vector
-     * API's emulation of one costs more than the whole int path.
-     */
-    private FloatVector half(long at, int h, float[] x, int xo, FloatVector sum) {
-      IntVector q = (IntVector) ByteVector.fromMemorySegment(BS, seg, at + 2 + h * VL, LE)
-          .convertShape(VectorOperators.B2I, IS, 0);
-      FloatVector lo = (FloatVector) q.and(15).sub(8).convert(VectorOperators.I2F, 0);
-      FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(15).sub(8)
-          .convert(VectorOperators.I2F, 0);
-      return hi.fma(FloatVector.fromArray(FS, x, xo + 16 + h * VL), lo.fma(FloatVector.fromArray(FS, x, xo + h * VL), sum));
     }
 
     @Override

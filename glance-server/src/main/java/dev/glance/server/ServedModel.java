@@ -15,6 +15,7 @@ import dev.glance.server.inference.InferenceService;
  * @param maxPixels the server's resize ceiling (a request's max_pixels may not go above)
  * @param defaults the checkpoint's sampling defaults, used for fields a request leaves out
  * @param createdEpochSeconds when it was loaded, as OpenAI's {@code created}
+ * @param estimate prices a request's prompt in tokens before its images are decoded
  */
 public record ServedModel(
     String name,
@@ -23,7 +24,8 @@ public record ServedModel(
     long minPixels,
     long maxPixels,
     GenerationConfig defaults,
-    long createdEpochSeconds) {
+    long createdEpochSeconds,
+    dev.glance.server.api.PromptEstimate estimate) {
 
   /** Describes a loaded engine served by {@code service} under the config's name and limits. */
   public static ServedModel of(Engine engine, InferenceService service, ServerConfig config) {
@@ -36,6 +38,7 @@ public record ServedModel(
           + pre.minPixels());
     }
     return new ServedModel(name, service, engine.contextLength(), pre.minPixels(), max,
-        engine.generationConfig(), System.currentTimeMillis() / 1000);
+        engine.generationConfig(), System.currentTimeMillis() / 1000,
+        new dev.glance.server.api.PromptEstimate(engine.imageProcessor().withMaxPixels(max)));
   }
 }

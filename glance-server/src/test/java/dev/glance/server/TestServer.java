@@ -31,6 +31,7 @@ public final class TestServer implements AutoCloseable {
   public final GlanceServer server;
   private final CpuBackend backend;
   private final Engine engine;
+  private final EngineWorker worker;
   private final ByteArrayOutputStream log = new ByteArrayOutputStream();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -39,13 +40,29 @@ public final class TestServer implements AutoCloseable {
   }
 
   private TestServer(ServerConfig config, Path model, int maxBatch, ThroughputSettings throughput) {
+    this(config, model, maxBatch, throughput, 0);
+  }
+
+  private TestServer(ServerConfig config, Path model, int maxBatch, ThroughputSettings throughput,
+      long maxQueuedTokens) {
     this.config = config;
     this.backend = new CpuBackend();
     this.engine = Engine.load(model, backend, new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), 0));
     this.server = GlanceServer.start(config, RequestLog.to(log), throughput);
     BatchOptions batch = new BatchOptions(maxBatch, 64, 1 << 16, 16);
-    server.serve(ServedModel.of(engine, new EngineWorker(new BatchScheduler(engine, batch), config.queueSize()),
-        config));
+    this.worker = new EngineWorker(new BatchScheduler(engine, batch), config.queueSize(), maxQueuedTokens);
+    server.serve(ServedModel.of(engine, worker, config));
+  }
+
+  /** A batched server whose queue also holds at most {@code maxQueuedTokens} waiting prompt tokens. */
+  public static TestServer startWithQueuedTokenBound(int maxBatch, int queueSize, long maxQueuedTokens) {
+    return new TestServer(LifecycleTest.with(queueSize, Duration.ofSeconds(60), Duration.ofSeconds(30))
+        .apply(testConfig()), Fixture.DIR, maxBatch, ThroughputSettings.defaults(), maxQueuedTokens);
+  }
+
+  /** The engine loop behind the server, to watch its queue. */
+  public EngineWorker worker() {
+    return worker;
   }
 
   /**

@@ -17,6 +17,8 @@ public final class Job {
   private final long submittedNanos = System.nanoTime();
   private final BlockingQueue<JobEvent> events = new LinkedBlockingQueue<>();
   private final AtomicReference<CancelReason> cancelled = new AtomicReference<>();
+  /** Prompt tokens this job holds in its service's queued-token count until it starts or ends. */
+  final java.util.concurrent.atomic.AtomicLong queuedTokens = new java.util.concurrent.atomic.AtomicLong();
 
   Job(GenerationRequest request) {
     this.request = request;

@@ -2,6 +2,7 @@ package dev.glance.server;
 
 import dev.glance.engine.io.GenerationConfig;
 import dev.glance.engine.runtime.Engine;
+import dev.glance.server.api.PromptEstimate;
 import dev.glance.server.inference.InferenceService;
 
 /**
@@ -25,7 +26,7 @@ public record ServedModel(
     long maxPixels,
     GenerationConfig defaults,
     long createdEpochSeconds,
-    dev.glance.server.api.PromptEstimate estimate) {
+    PromptEstimate estimate) {
 
   /** Describes a loaded engine served by {@code service} under the config's name and limits. */
   public static ServedModel of(Engine engine, InferenceService service, ServerConfig config) {
@@ -39,6 +40,6 @@ public record ServedModel(
     }
     return new ServedModel(name, service, engine.contextLength(), pre.minPixels(), max,
         engine.generationConfig(), System.currentTimeMillis() / 1000,
-        new dev.glance.server.api.PromptEstimate(engine.imageProcessor().withMaxPixels(max)));
+        new PromptEstimate(engine.imageProcessor().withMaxPixels(max)));
   }
 }

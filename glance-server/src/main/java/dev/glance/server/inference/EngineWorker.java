@@ -12,6 +12,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The engine loop: one platform thread owns the engine and its {@link BatchScheduler}, moves
@@ -35,7 +36,7 @@ public final class EngineWorker implements InferenceService {
   private final AtomicBoolean stopped = new AtomicBoolean();
   private final AtomicInteger runningNow = new AtomicInteger();
   private final long maxQueuedTokens;
-  private final java.util.concurrent.atomic.AtomicLong queuedTokens = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong queuedTokens = new AtomicLong();
   private final Thread thread;
   /** Moving average of how long a job runs, for Retry-After; nanoseconds. */
   private volatile double averageRunNanos = 1e9;
@@ -89,7 +90,7 @@ public final class EngineWorker implements InferenceService {
     return queuedTokens.get();
   }
 
-  private void claimTokens(long tokens, java.util.concurrent.atomic.AtomicLong holder) {
+  private void claimTokens(long tokens, AtomicLong holder) {
     if (tokens <= 0) {
       return;
     }
@@ -107,7 +108,7 @@ public final class EngineWorker implements InferenceService {
     }
   }
 
-  private void releaseTokens(java.util.concurrent.atomic.AtomicLong holder) {
+  private void releaseTokens(AtomicLong holder) {
     queuedTokens.addAndGet(-holder.getAndSet(0));
   }
 
@@ -242,7 +243,7 @@ public final class EngineWorker implements InferenceService {
   /** A place taken by {@link #reserve}; submitting hands it to the job. */
   private final class Held implements Reservation {
     private final AtomicBoolean used = new AtomicBoolean();
-    private final java.util.concurrent.atomic.AtomicLong claimed = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong claimed = new AtomicLong();
 
     @Override
     public void claimPromptTokens(long tokens) {

@@ -63,6 +63,16 @@ final class BenchCommand implements Callable<Integer> {
       description = "buffer read by the bandwidth loop (default ${DEFAULT-VALUE})")
   int bandwidthMib;
 
+  @Option(names = "--write-checkpoint", paramLabel = "DIR",
+      description = "write a servable zero-weight checkpoint of --shape into DIR (tokenizer from"
+          + " --tokenizer-from) and exit, for `glance serve` throughput runs")
+  java.nio.file.Path writeCheckpoint;
+
+  @Option(names = "--tokenizer-from", paramLabel = "DIR",
+      description = "with --write-checkpoint: the checkpoint whose tokenizer, chat template, preprocessor"
+          + " config and special token ids to use")
+  java.nio.file.Path tokenizerFrom;
+
   @Option(names = "--json", description = "print one JSON object")
   boolean json;
 
@@ -77,6 +87,9 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (decodeTokens < 1 || repeat < 1 || bandwidthMib < 1) {
       throw new CommandLine.ParameterException(cl, "--decode-tokens, --repeat and --bandwidth-mib must be positive");
+    }
+    if (writeCheckpoint != null) {
+      return writeServable(cl);
     }
     BackendChoice choice = BackendChoice.parse(device);
     if (choice.cuda()) {
@@ -100,6 +113,26 @@ final class BenchCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
+  }
+
+  /** Writes a zero-weight checkpoint that `glance serve` loads; prints its folder. */
+  private int writeServable(CommandLine cl) {
+    if (!dev.glance.cuda.bench.BenchShape.NAMES.contains(shape)) {
+      throw new CommandLine.ParameterException(cl, "--shape must be one of "
+          + dev.glance.cuda.bench.BenchShape.NAMES + ", got " + shape);
+    }
+    if (tokenizerFrom == null) {
+      throw new CommandLine.ParameterException(cl, "--write-checkpoint needs --tokenizer-from DIR");
+    }
+    try {
+      java.nio.file.Path dir = dev.glance.cuda.bench.SyntheticCheckpoint.writeServable(
+          dev.glance.cuda.bench.BenchShape.named(shape), writeCheckpoint, tokenizerFrom);
+      cl.getOut().println(dir);
+      cl.getOut().flush();
+      return 0;
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cl, e.getMessage());
+    }
   }
 
   /** The GPU benchmark (glance-cuda): the same shapes, timed on the device. */

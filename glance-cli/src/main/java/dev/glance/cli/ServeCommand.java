@@ -98,6 +98,11 @@ final class ServeCommand implements Callable<Integer> {
           + " [GLANCE_QUEUE_SIZE]")
   int queueSize;
 
+  @Option(names = "--max-queued-tokens", paramLabel = "N", defaultValue = "${env:GLANCE_MAX_QUEUED_TOKENS:-65536}",
+      description = "most prompt tokens (images estimated from their headers) of requests waiting to"
+          + " start; more get 503; 0 = no bound (default ${DEFAULT-VALUE}) [GLANCE_MAX_QUEUED_TOKENS]")
+  long maxQueuedTokens;
+
   @Option(names = "--request-timeout", paramLabel = "SECONDS", defaultValue = "${env:GLANCE_REQUEST_TIMEOUT:-600}",
       description = "longer requests are stopped with 504 (default ${DEFAULT-VALUE}) [GLANCE_REQUEST_TIMEOUT]")
   double requestTimeout;
@@ -195,6 +200,10 @@ final class ServeCommand implements Callable<Integer> {
     if (threads != null && threads < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be at least 1, got " + threads);
     }
+    if (maxQueuedTokens < 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--max-queued-tokens must be >= 0, got "
+          + maxQueuedTokens);
+    }
     ServerConfig config;
     ThroughputSettings throughput;
     try {
@@ -253,7 +262,8 @@ final class ServeCommand implements Callable<Integer> {
           new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), context)
               .withQuantize(EngineOptions.parseQuantize(quantize, "--quantize"))
               .withKv(EngineOptions.parseKv(kv, "--kv")));
-      EngineWorker worker = new EngineWorker(new BatchScheduler(engine, batchOptions()), config.queueSize());
+      EngineWorker worker = new EngineWorker(new BatchScheduler(engine, batchOptions()), config.queueSize(),
+          maxQueuedTokens);
       ServedModel served;
       try {
         served = ServedModel.of(engine, worker, config);

@@ -75,4 +75,39 @@ class BenchCommandTest {
       assertFalse(err.contains("\tat ") || err.contains("Exception"), err);
     }
   }
+
+  /** The zero-weight checkpoint that serve throughput runs use loads and generates with an image. */
+  @Test
+  void writesAServableCheckpointThatAnswersWithAnImage(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+      throws Exception {
+    java.nio.file.Path dir = tmp.resolve("tiny");
+    Run w = bench("--write-checkpoint", dir.toString(), "--shape", "tiny", "--tokenizer-from",
+        AskCommandTest.FIXTURE.toString());
+    assertEquals(0, w.code(), w.err());
+    assertEquals(dir.toString(), w.out().strip());
+    JsonNode config = new ObjectMapper().readTree(dir.resolve("config.json").toFile());
+    assertEquals(494, config.path("image_token_id").asInt(), "the fixture tokenizer's image placeholder");
+    assertEquals(490, config.path("image_start_token_id").asInt());
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.run(new String[] {"ask", "--model", dir.toString(), "--max-tokens", "4", "--temperature", "0",
+        "--image", AskCommandTest.FIXTURE.resolve("case0_0.png").toString(), "--json", "What is this?"},
+        new PrintWriter(out, true), new PrintWriter(err, true));
+    assertEquals(0, code, err.toString());
+    JsonNode j = new ObjectMapper().readTree(out.toString());
+    assertTrue(j.path("image_tokens").asInt() > 0, out.toString());
+    assertEquals(4, j.path("completion_tokens").asInt(), "zero weights never reach an end token: " + out);
+    assertEquals("length", j.path("finish_reason").asText());
+  }
+
+  @Test
+  void writingACheckpointNeedsATokenizerSource(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+    Run r = bench("--write-checkpoint", tmp.resolve("x").toString(), "--shape", "tiny");
+    assertNotEquals(0, r.code());
+    assertTrue(r.err().contains("--tokenizer-from"), r.err());
+    Run bad = bench("--write-checkpoint", tmp.resolve("y").toString(), "--shape", "tiny", "--tokenizer-from",
+        tmp.toString());
+    assertNotEquals(0, bad.code());
+    assertTrue(bad.err().contains("tokenizer.json"), bad.err());
+  }
 }

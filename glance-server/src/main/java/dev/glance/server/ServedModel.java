@@ -2,6 +2,7 @@ package dev.glance.server;
 
 import dev.glance.engine.io.GenerationConfig;
 import dev.glance.engine.runtime.Engine;
+import dev.glance.server.api.PromptEstimate;
 import dev.glance.server.inference.InferenceService;
 
 /**
@@ -17,6 +18,7 @@ import dev.glance.server.inference.InferenceService;
  * @param createdEpochSeconds when it was loaded, as OpenAI's {@code created}
  * @param pixelsPerImageToken resized pixels that make one image token (temporal patch size x
  *     (patch size x merge size)^2), for estimating a request's tokens before its images are decoded
+ * @param estimate prices a request's prompt in tokens before its images are decoded
  */
 public record ServedModel(
     String name,
@@ -26,7 +28,8 @@ public record ServedModel(
     long maxPixels,
     GenerationConfig defaults,
     long createdEpochSeconds,
-    long pixelsPerImageToken) {
+    long pixelsPerImageToken,
+    PromptEstimate estimate) {
 
   /** Describes a loaded engine served by {@code service} under the config's name and limits. */
   public static ServedModel of(Engine engine, InferenceService service, ServerConfig config) {
@@ -40,6 +43,7 @@ public record ServedModel(
     }
     return new ServedModel(name, service, engine.contextLength(), pre.minPixels(), max,
         engine.generationConfig(), System.currentTimeMillis() / 1000,
-        (long) pre.temporalPatchSize() * pre.factor() * pre.factor());
+        (long) pre.temporalPatchSize() * pre.factor() * pre.factor(),
+        new PromptEstimate(engine.imageProcessor().withMaxPixels(max)));
   }
 }

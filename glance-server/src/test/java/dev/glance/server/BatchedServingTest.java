@@ -110,4 +110,56 @@ class BatchedServingTest {
       assertEquals(first, answer(after.body()));
     }
   }
+
+  /** A PNG that declares {@code side} x {@code side} pixels in its header and has no pixel data. */
+  static byte[] headerOnlyPng(int side) {
+    java.nio.ByteBuffer ihdr = java.nio.ByteBuffer.allocate(17);
+    ihdr.put("IHDR".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(side).putInt(side)
+        .put((byte) 8).put((byte) 2).put((byte) 0).put((byte) 0).put((byte) 0);
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(ihdr.array());
+    return java.nio.ByteBuffer.allocate(8 + 4 + 17 + 4)
+        .put(new byte[] {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10}).putInt(13).put(ihdr.array())
+        .putInt((int) crc.getValue()).array();
+  }
+
+  @Test
+  void aPromptThatWouldOverfillTheQueuedTokensIsRefusedBeforeItsImageIsDecoded() throws Exception {
+    // One running, up to 4 waiting, at most 100 prompt tokens waiting. A 64x64 image is 16 tokens;
+    // a 2000x2000 one about 256 (the fixture's max_pixels), priced from its header alone.
+    try (TestServer server = TestServer.startWithQueuedTokenBound(1, 4, 100);
+        HttpClient client = HttpClient.newHttpClient()) {
+      String small = chat(server, "case0_0.png", "What is in this picture?", 2000);
+      CompletableFuture<HttpResponse<String>> running = send(client, server, small);
+      long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      while (server.worker().running() < 1 && System.nanoTime() < until) {
+        Thread.sleep(5);
+      }
+      assertEquals(1, server.worker().running(), "the first request runs");
+      CompletableFuture<HttpResponse<String>> waiting = send(client, server, small);
+      while (server.worker().queuedTokens() == 0 && System.nanoTime() < until) {
+        Thread.sleep(5);
+      }
+      long held = server.worker().queuedTokens();
+      assertTrue(held > 16 && held < 100, "the waiting request holds its image and text tokens: " + held);
+
+      ObjectNode big = (ObjectNode) Fixture.JSON.readTree(small);
+      ((ObjectNode) big.path("messages").path(0).path("content").path(0).path("image_url")).put("url",
+          "data:image/png;base64," + java.util.Base64.getEncoder().encodeToString(headerOnlyPng(2000)));
+      HttpResponse<String> refused = send(client, server, big.toString()).get();
+      assertEquals(503, refused.statusCode(), "refused from the header, before decoding: " + refused.body());
+      JsonNode error = Fixture.JSON.readTree(refused.body()).path("error");
+      assertEquals("overloaded", error.path("code").asText());
+      assertTrue(error.path("message").asText().contains("--max-queued-tokens"), refused.body());
+      assertTrue(Long.parseLong(refused.headers().firstValue("Retry-After").orElseThrow()) >= 1);
+
+      assertEquals(200, running.get().statusCode(), "accepted requests complete");
+      assertEquals(200, waiting.get().statusCode(), "accepted requests complete");
+      assertEquals(0, server.worker().queuedTokens(), "every claim is given back");
+      // Alone, the same request is let in and only then found undecodable.
+      HttpResponse<String> alone = send(client, server, big.toString()).get();
+      assertEquals(400, alone.statusCode(), alone.body());
+      assertEquals(0, server.worker().queuedTokens(), "a request that fails before submitting gives its claim back");
+    }
+  }
 }

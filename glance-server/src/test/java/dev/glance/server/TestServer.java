@@ -34,6 +34,7 @@ public final class TestServer implements AutoCloseable {
   public final ServedModel served;
   private final CpuBackend backend;
   private final Engine engine;
+  private final EngineWorker worker;
   private final ByteArrayOutputStream log = new ByteArrayOutputStream();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -42,15 +43,31 @@ public final class TestServer implements AutoCloseable {
   }
 
   private TestServer(ServerConfig config, Path model, int maxBatch, TestState state, ThroughputSettings throughput) {
+    this(config, model, maxBatch, state, throughput, 0);
+  }
+
+  private TestServer(ServerConfig config, Path model, int maxBatch, TestState state, ThroughputSettings throughput,
+      long maxQueuedTokens) {
     this.config = config;
     this.state = state;
     this.backend = new CpuBackend();
     this.engine = Engine.load(model, backend, new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), 0));
     this.server = GlanceServer.start(config, RequestLog.to(log), state.services, throughput);
     BatchOptions batch = new BatchOptions(maxBatch, 64, 1 << 16, 16);
-    this.served = ServedModel.of(engine, new EngineWorker(new BatchScheduler(engine, batch), config.queueSize()),
-        config);
+    this.worker = new EngineWorker(new BatchScheduler(engine, batch), config.queueSize(), maxQueuedTokens);
+    this.served = ServedModel.of(engine, worker, config);
     server.serve(served);
+  }
+
+  /** A batched server whose queue also holds at most {@code maxQueuedTokens} waiting prompt tokens. */
+  public static TestServer startWithQueuedTokenBound(int maxBatch, int queueSize, long maxQueuedTokens) {
+    return new TestServer(LifecycleTest.with(queueSize, Duration.ofSeconds(60), Duration.ofSeconds(30))
+        .apply(testConfig()), Fixture.DIR, maxBatch, TestState.sqlite(), ThroughputSettings.defaults(), maxQueuedTokens);
+  }
+
+  /** The engine loop behind the server, to watch its queue. */
+  public EngineWorker worker() {
+    return worker;
   }
 
   /**

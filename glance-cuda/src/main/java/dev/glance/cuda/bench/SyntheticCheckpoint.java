@@ -95,6 +95,58 @@ public final class SyntheticCheckpoint {
     }
   }
 
+  /** The special token ids that config.json names and the tokenizer must agree with. */
+  private static final List<String> TOKEN_ID_KEYS = List.of("image_token_id", "image_start_token_id",
+      "image_end_token_id", "video_token_id", "video_start_token_id", "video_end_token_id");
+
+  /** What a servable checkpoint takes from another one besides weights and shape. */
+  private static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
+      "chat_template.jinja", "preprocessor_config.json", "generation_config.json");
+
+  /**
+   * Writes a checkpoint that {@code glance serve} and {@code glance ask} can load: the shape's
+   * sparse weights (see {@link #write}) plus the tokenizer, chat template and preprocessor config
+   * of {@code tokenizerDir}, with config.json's special token ids taken from that checkpoint so the
+   * tokenizer's image placeholder is the one the model expands. Serving throughput does not depend
+   * on weight values, so zero matrices measure it as well as trained ones.
+   */
+  public static Path writeServable(BenchShape s, Path dir, Path tokenizerDir) {
+    try {
+      ObjectMapper m = new ObjectMapper();
+      Path sourceConfig = tokenizerDir.resolve("config.json");
+      if (!Files.isRegularFile(sourceConfig) || !Files.isRegularFile(tokenizerDir.resolve("tokenizer.json"))) {
+        throw new IllegalArgumentException(tokenizerDir + " has no config.json and tokenizer.json to take the"
+            + " tokenizer from");
+      }
+      com.fasterxml.jackson.databind.JsonNode source = m.readTree(sourceConfig.toFile());
+      write(s, dir);
+      ObjectNode config = (ObjectNode) m.readTree(dir.resolve("config.json").toFile());
+      for (String key : TOKEN_ID_KEYS) {
+        com.fasterxml.jackson.databind.JsonNode id = source.path(key);
+        if (!id.isInt()) {
+          throw new IllegalArgumentException(sourceConfig + " has no integer " + key);
+        }
+        if (id.intValue() >= s.vocab()) {
+          throw new IllegalArgumentException(sourceConfig + ": " + key + " " + id.intValue()
+              + " is not below the " + s.name() + " shape's vocabulary of " + s.vocab());
+        }
+        config.put(key, id.intValue());
+      }
+      for (String name : TOKENIZER_FILES) {
+        Path from = tokenizerDir.resolve(name);
+        if (Files.isRegularFile(from)) {
+          Files.copy(from, dir.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+      // The patched config differs from the shape's own, so a later write() redoes the weights
+      // file: cheap, as its matrices are holes.
+      Files.writeString(dir.resolve("config.json"), config.toPrettyString(), StandardCharsets.UTF_8);
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** Total bytes of the matrices a decode step reads: every text layer's and lm_head's. */
   public static long decodeWeightBytes(BenchShape s) {
     long n = 0;

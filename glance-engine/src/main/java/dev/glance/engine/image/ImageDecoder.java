@@ -119,6 +119,32 @@ public final class ImageDecoder {
     return ExifOrientation.apply(image, ExifOrientation.read(data, format));
   }
 
+  /**
+   * Reads the size {@code data} declares in its header, with the same byte and pixel limits and
+   * errors as {@link #decode(byte[], String)}, without decoding any pixel.
+   */
+  public ImageHeader header(byte[] data, String source) {
+    checkByteSize(data.length, source);
+    ImageFormat format = ImageFormat.sniff(data).orElseThrow(() -> new GlanceException.BadImage(
+        source + " is not a supported image (PNG, JPEG, BMP, GIF or WebP): it starts with bytes "
+            + HexFormat.ofDelimiter(" ").formatHex(data, 0, Math.min(8, data.length))));
+    ImageReader reader = readerFor(format, source);
+    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
+      reader.setInput(in, true, true);
+      int width = reader.getWidth(0);
+      int height = reader.getHeight(0);
+      checkPixels(width, height, format, source);
+      return new ImageHeader(width, height);
+    } catch (GlanceException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      throw new GlanceException.BadImage(source + " is not a valid " + format
+          + " image (unreadable header): " + describe(e), e);
+    } finally {
+      reader.dispose();
+    }
+  }
+
   private void checkByteSize(long size, String source) {
     if (size == 0) {
       throw new GlanceException.BadImage(source + " is empty (0 bytes)");

@@ -1,6 +1,7 @@
 package dev.glance.server.api;
 
 import dev.glance.engine.image.ImageDecoder;
+import dev.glance.engine.image.ImageHeader;
 import dev.glance.engine.image.ImageFormat;
 import dev.glance.server.fetch.FetchException;
 import dev.glance.server.fetch.ImageFetcher;
@@ -31,27 +32,50 @@ public final class ImageLoader {
     this.maxBytes = decoder.maxInputBytes();
   }
 
+  /** An image's encoded bytes and the size its header declares, not yet decoded. */
+  public record Fetched(String param, byte[] data, ImageHeader header) {}
+
   public List<LoadedImage> load(List<ImageRef> refs) throws InterruptedException {
-    List<LoadedImage> out = new ArrayList<>(refs.size());
+    return decode(fetch(refs));
+  }
+
+  /**
+   * Fetches or unpacks each image and reads its header, so that what the images will cost can be
+   * judged before any of them is decoded.
+   */
+  public List<Fetched> fetch(List<ImageRef> refs) {
+    List<Fetched> out = new ArrayList<>(refs.size());
     for (ImageRef ref : refs) {
-      out.add(load(ref));
+      byte[] data = switch (ref) {
+        case ImageRef.Inline in -> base64(in);
+        case ImageRef.Remote r -> fetch(r);
+      };
+      if (data.length == 0) {
+        throw new ApiError.InvalidRequest(ref.param() + " is empty", ref.param(), "invalid_image");
+      }
+      out.add(new Fetched(ref.param(), data, decoder.header(data, ref.param())));
+    }
+    return out;
+  }
+
+  public List<LoadedImage> decode(List<Fetched> fetched) throws InterruptedException {
+    List<LoadedImage> out = new ArrayList<>(fetched.size());
+    for (Fetched f : fetched) {
+      out.add(decode(f));
     }
     return out;
   }
 
   public LoadedImage load(ImageRef ref) throws InterruptedException {
-    byte[] data = switch (ref) {
-      case ImageRef.Inline in -> base64(in);
-      case ImageRef.Remote r -> fetch(r);
-    };
-    if (data.length == 0) {
-      throw new ApiError.InvalidRequest(ref.param() + " is empty", ref.param(), "invalid_image");
-    }
+    return decode(fetch(List.of(ref)).getFirst());
+  }
+
+  private LoadedImage decode(Fetched f) throws InterruptedException {
     decoding.acquire();
     try {
-      var image = decoder.decode(data, ref.param());
-      String format = ImageFormat.sniff(data).map(f -> f.name().toLowerCase(Locale.ROOT)).orElse("unknown");
-      return new LoadedImage(ref.param(), image, format, data.length, sha256(data));
+      var image = decoder.decode(f.data(), f.param());
+      String format = ImageFormat.sniff(f.data()).map(x -> x.name().toLowerCase(Locale.ROOT)).orElse("unknown");
+      return new LoadedImage(f.param(), image, format, f.data().length, sha256(f.data()));
     } finally {
       decoding.release();
     }

@@ -73,7 +73,11 @@ public final class InferenceRunner {
       Output output) throws InterruptedException {
     trace.maxTokens(input.sampling().maxTokens());
     try (InferenceService.Reservation place = model.service().reserve()) {
-      List<LoadedImage> loaded = images.load(input.images());
+      List<ImageLoader.Fetched> fetched = images.fetch(input.images());
+      // Priced from the headers, so a request that would overfill the queue is refused undecoded.
+      place.claimPromptTokens(model.estimate().tokens(input.messages(),
+          fetched.stream().map(ImageLoader.Fetched::header).toList()));
+      List<LoadedImage> loaded = images.decode(fetched);
       List<ImageInput> decoded = new ArrayList<>(loaded.size());
       for (LoadedImage img : loaded) {
         trace.image(img.param(), img.image().width(), img.image().height(), img.bytes(), img.format(), img.sha256());

@@ -12,6 +12,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The engine loop: one platform thread owns the engine and its {@link BatchScheduler}, moves
@@ -19,7 +20,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * decode together as one batch while new ones are prefilled in chunks between their steps.
  * Admission is bounded by a semaphore of {@code maxBatch + queueSize} places (those running and
  * those waiting, including those still being prepared), so a burst beyond that is refused at once
- * instead of piling up decoded images in memory.
+ * instead of piling up decoded images in memory. A second bound, on the prompt tokens of the
+ * requests waiting to start (images counted from their headers, before decoding), keeps a few
+ * huge prompts from queueing hours of prefill behind a short queue length.
  */
 public final class EngineWorker implements InferenceService {
 
@@ -32,11 +35,27 @@ public final class EngineWorker implements InferenceService {
   private final AtomicBoolean accepting = new AtomicBoolean(true);
   private final AtomicBoolean stopped = new AtomicBoolean();
   private final AtomicInteger runningNow = new AtomicInteger();
+  private final long maxQueuedTokens;
+  private final AtomicLong queuedTokens = new AtomicLong();
   private final Thread thread;
   /** Moving average of how long a job runs, for Retry-After; nanoseconds. */
   private volatile double averageRunNanos = 1e9;
 
+  /** A worker with no bound on queued prompt tokens. */
   public EngineWorker(BatchScheduler scheduler, int queueSize) {
+    this(scheduler, queueSize, 0);
+  }
+
+  /**
+   * @param maxQueuedTokens most prompt tokens (estimated) of requests admitted but not started; 0
+   *     = no bound. A request is refused when the waiting ones hold tokens and its own would pass
+   *     the bound; one alone is always let in, so a prompt larger than the bound still runs.
+   */
+  public EngineWorker(BatchScheduler scheduler, int queueSize, long maxQueuedTokens) {
+    if (maxQueuedTokens < 0) {
+      throw new IllegalArgumentException("max queued tokens must be >= 0, got " + maxQueuedTokens);
+    }
+    this.maxQueuedTokens = maxQueuedTokens;
     if (queueSize < 0) {
       throw new IllegalArgumentException("queue size must be >= 0, got " + queueSize);
     }
@@ -53,12 +72,44 @@ public final class EngineWorker implements InferenceService {
       throw new ServiceClosedException("the server is shutting down and takes no new requests");
     }
     if (!admission.tryAcquire()) {
-      long waitNanos = (long) (averageRunNanos * places / batch);
-      Duration retry = Duration.ofSeconds(Math.clamp(TimeUnit.NANOSECONDS.toSeconds(waitNanos) + 1, 1, 300));
       throw new QueueFullException("the server is busy: " + places + " requests are already running or"
-          + " waiting (--max-batch " + batch + ", --queue-size " + (places - batch) + "); retry later", retry);
+          + " waiting (--max-batch " + batch + ", --queue-size " + (places - batch) + "); retry later",
+          retryAfter());
     }
     return new Held();
+  }
+
+  /** When a place is likely to free up: the queue ahead drains at about a batch per run. */
+  private Duration retryAfter() {
+    long waitNanos = (long) (averageRunNanos * places / batch);
+    return Duration.ofSeconds(Math.clamp(TimeUnit.NANOSECONDS.toSeconds(waitNanos) + 1, 1, 300));
+  }
+
+  /** Prompt tokens (estimated) of the requests admitted and not yet started. */
+  public long queuedTokens() {
+    return queuedTokens.get();
+  }
+
+  private void claimTokens(long tokens, AtomicLong holder) {
+    if (tokens <= 0) {
+      return;
+    }
+    while (true) {
+      long now = queuedTokens.get();
+      if (maxQueuedTokens > 0 && now > 0 && now + tokens > maxQueuedTokens) {
+        throw new QueueFullException("the server is busy: the waiting requests already hold " + now
+            + " prompt tokens and this one needs about " + tokens + ", over --max-queued-tokens "
+            + maxQueuedTokens + "; retry later", retryAfter());
+      }
+      if (queuedTokens.compareAndSet(now, now + tokens)) {
+        holder.addAndGet(tokens);
+        return;
+      }
+    }
+  }
+
+  private void releaseTokens(AtomicLong holder) {
+    queuedTokens.addAndGet(-holder.getAndSet(0));
   }
 
   @Override
@@ -149,6 +200,7 @@ public final class EngineWorker implements InferenceService {
       @Override
       public void started(long queueNanos) {
         startNanos = System.nanoTime();
+        releaseTokens(job.queuedTokens);
         runningNow.incrementAndGet();
         job.post(new JobEvent.Started(queueNanos));
       }
@@ -182,6 +234,7 @@ public final class EngineWorker implements InferenceService {
   }
 
   private void finish(Job job, JobEvent end) {
+    releaseTokens(job.queuedTokens);
     live.remove(job);
     admission.release();
     job.post(end);
@@ -190,6 +243,15 @@ public final class EngineWorker implements InferenceService {
   /** A place taken by {@link #reserve}; submitting hands it to the job. */
   private final class Held implements Reservation {
     private final AtomicBoolean used = new AtomicBoolean();
+    private final AtomicLong claimed = new AtomicLong();
+
+    @Override
+    public void claimPromptTokens(long tokens) {
+      if (used.get()) {
+        throw new IllegalStateException("tokens are claimed before the job is submitted");
+      }
+      claimTokens(tokens, claimed);
+    }
 
     @Override
     public Job submit(GenerationRequest request) {
@@ -201,6 +263,7 @@ public final class EngineWorker implements InferenceService {
         throw new IllegalStateException("a reservation holds one job");
       }
       Job job = new Job(request);
+      job.queuedTokens.set(claimed.getAndSet(0));
       live.add(job);
       queue.add(job);
       if (stopped.get()) {
@@ -217,6 +280,7 @@ public final class EngineWorker implements InferenceService {
     @Override
     public void close() {
       if (used.compareAndSet(false, true)) {
+        releaseTokens(claimed);
         admission.release();
       }
     }

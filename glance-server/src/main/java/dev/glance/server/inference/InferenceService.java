@@ -34,6 +34,15 @@ public interface InferenceService {
   /** A place in the service, held from admission until the job ends or the reservation closes. */
   interface Reservation extends AutoCloseable {
     /**
+     * Counts {@code tokens} (an estimate of the prompt, images included) against the bound on
+     * prompt tokens waiting for the engine; called before the request's images are decoded. The
+     * tokens leave the count when the engine starts the job or the reservation ends.
+     *
+     * @throws QueueFullException when the waiting prompts already hold too many tokens
+     */
+    void claimPromptTokens(long tokens);
+
+    /**
      * Queues the generation. The place is then the job's and is released when it ends.
      *
      * @throws ServiceClosedException when the service stopped while the request was prepared

@@ -5,6 +5,7 @@ import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -17,6 +18,8 @@ public final class Job {
   private final long submittedNanos = System.nanoTime();
   private final BlockingQueue<JobEvent> events = new LinkedBlockingQueue<>();
   private final AtomicReference<CancelReason> cancelled = new AtomicReference<>();
+  /** Prompt tokens this job holds in its service's queued-token count until it starts or ends. */
+  final AtomicLong queuedTokens = new AtomicLong();
 
   Job(GenerationRequest request) {
     this.request = request;

@@ -2,28 +2,31 @@ package dev.glance.cuda.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.glance.engine.io.ModelConfig;
 import java.util.List;
 
 /**
- * A GLM-4V model shape to benchmark without a checkpoint. {@code glm46v-flash} is the real
- * GLM-4.6V-Flash (spec section 1: text 4096 x 40 layers, 32/2 heads, 13696, vocab 151552; vision
- * 24 blocks of 1536), {@code mid} the same vision tower with a 2048 x 24 text model, {@code tiny}
- * the reference fixture's shape.
+ * A GLM-4V model shape to benchmark without a checkpoint, as the flat numbers the synthetic
+ * checkpoint writer needs. The shapes themselves ({@code glm46v-flash}, {@code mid}, {@code tiny})
+ * are defined once, by the engine's {@link dev.glance.engine.bench.BenchShape}; this record is
+ * read off its config so the CPU and GPU benchmarks always measure the same models.
  */
 public record BenchShape(String name, int vocab, int hidden, int layers, int heads, int kvHeads, int intermediate,
     double ropeTheta, List<Integer> mropeSection, int visionDepth, int visionHidden, int visionHeads,
     int mergerIntermediate) {
 
-  public static final List<String> NAMES = List.of("glm46v-flash", "mid", "tiny");
+  public static final List<String> NAMES = java.util.Arrays.stream(dev.glance.engine.bench.BenchShape.values())
+      .map(dev.glance.engine.bench.BenchShape::label).toList();
 
   public static BenchShape named(String name) {
-    return switch (name) {
-      case "glm46v-flash" -> new BenchShape(name, 151552, 4096, 40, 32, 2, 13696, 500000, List.of(8, 12, 12), 24, 1536,
-          12, 13696);
-      case "mid" -> new BenchShape(name, 151552, 2048, 24, 16, 2, 6848, 500000, List.of(8, 12, 12), 24, 1536, 12, 6848);
-      case "tiny" -> new BenchShape(name, 512, 128, 2, 4, 2, 256, 10000, List.of(2, 3, 3), 2, 64, 4, 96);
-      default -> throw new IllegalArgumentException("unknown shape " + name + "; known: " + NAMES);
-    };
+    if (!NAMES.contains(name)) {
+      throw new IllegalArgumentException("unknown shape " + name + "; known: " + NAMES);
+    }
+    ModelConfig c = dev.glance.engine.bench.BenchShape.parse(name).config();
+    var t = c.text();
+    var v = c.vision();
+    return new BenchShape(name, t.vocabSize(), t.hidden(), t.layers(), t.heads(), t.kvHeads(), t.intermediate(),
+        t.ropeTheta(), t.mropeSection(), v.depth(), v.hidden(), v.heads(), v.mergerIntermediate());
   }
 
   /** The config.json of this shape, in the transformers 5 layout (GLM-4.6V token ids). */

@@ -50,8 +50,11 @@ for name in os.listdir(lib):
         out = zipfile.ZipFile(path + ".new", "w", zipfile.ZIP_DEFLATED)
         for item in src.infolist():
             n = item.filename
-            platform_native = n.startswith("native/lib/") or n.startswith("org/sqlite/native/")
-            if platform_native and not n.startswith(native) and not n.endswith("/"):
+            # Only files inside another platform's folder go; files directly under the native
+            # root (DJL's tokenizers.properties names the library version) must stay.
+            root = "native/lib/" if prefix == "tokenizers-" else "org/sqlite/native/"
+            in_platform_dir = n.startswith(root) and "/" in n[len(root):]
+            if in_platform_dir and not n.startswith(native) and not n.endswith("/"):
                 continue
             out.writestr(item, src.read(n))
         out.close(); src.close()

@@ -2,6 +2,7 @@ package dev.glance.server;
 
 import dev.glance.engine.io.GenerationConfig;
 import dev.glance.engine.runtime.Engine;
+import dev.glance.server.api.InferenceInput;
 import dev.glance.server.api.PromptEstimate;
 import dev.glance.server.inference.InferenceService;
 
@@ -16,9 +17,7 @@ import dev.glance.server.inference.InferenceService;
  * @param maxPixels the server's resize ceiling (a request's max_pixels may not go above)
  * @param defaults the checkpoint's sampling defaults, used for fields a request leaves out
  * @param createdEpochSeconds when it was loaded, as OpenAI's {@code created}
- * @param pixelsPerImageToken resized pixels that make one image token (temporal patch size x
- *     (patch size x merge size)^2), for estimating a request's tokens before its images are decoded
- * @param estimate prices a request's prompt in tokens before its images are decoded
+ * @param estimate prices a request in tokens before its images are fetched or decoded
  */
 public record ServedModel(
     String name,
@@ -28,8 +27,12 @@ public record ServedModel(
     long maxPixels,
     GenerationConfig defaults,
     long createdEpochSeconds,
-    long pixelsPerImageToken,
     PromptEstimate estimate) {
+
+  /** The most tokens a parsed request can use, for rate-limit reservations (see {@link PromptEstimate}). */
+  public int upperBoundTokens(InferenceInput input) {
+    return estimate.upperBound(input, maxPixels, contextLength);
+  }
 
   /** Describes a loaded engine served by {@code service} under the config's name and limits. */
   public static ServedModel of(Engine engine, InferenceService service, ServerConfig config) {
@@ -42,8 +45,6 @@ public record ServedModel(
           + pre.minPixels());
     }
     return new ServedModel(name, service, engine.contextLength(), pre.minPixels(), max,
-        engine.generationConfig(), System.currentTimeMillis() / 1000,
-        (long) pre.temporalPatchSize() * pre.factor() * pre.factor(),
-        new PromptEstimate(engine.imageProcessor().withMaxPixels(max)));
+        engine.generationConfig(), System.currentTimeMillis() / 1000, new PromptEstimate(engine.imageProcessor().withMaxPixels(max)));
   }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.glance.server.api.ChatRequestParser;
-import dev.glance.server.api.TokenEstimate;
 import dev.glance.server.security.AccessSettings;
 import dev.glance.server.state.TestDatabases;
 import dev.glance.server.usage.CostModel;
@@ -56,8 +55,8 @@ class UsageApiTest {
         answers.put(id(r), new Answer(200, chat, c.path("images").size(), r.json().path("usage"),
             r.json().path("timings")));
         // The reservation for rate limits is never less than what the request used.
-        int estimate = TokenEstimate.of(new ChatRequestParser(server.served, server.config).parse(body).input(),
-            server.served);
+        int estimate = server.served.upperBoundTokens(
+            new ChatRequestParser(server.served, server.config).parse(body).input());
         assertTrue(estimate >= r.json().path("usage").path("total_tokens").asInt(), c.path("name") + ": estimate "
             + estimate + " < used " + r.json().path("usage"));
       }

@@ -49,7 +49,7 @@ public final class ChatCompletionsRoute {
     JsonNode json = body.readJson(ctx.req());
     ChatRequest request = new ChatRequestParser(m, config).parse(json);
     trace.stream(request.stream());
-    admission.reserve(TokenEstimate.of(request.input(), m));
+    admission.reserve(m.upperBoundTokens(request.input()));
     Chunks chunks = new Chunks(id, created, m.name());
     if (!request.stream()) {
       InferenceRunner.Outcome outcome = runner.run(m, request.input(), ctx.req(), trace, piece -> {});

@@ -37,7 +37,7 @@ public final class InferRoute {
     ResponseJson.identify(ctx, trace, id, m);
     trace.stream(false);
     InferenceInput input = new InferRequestParser(m, config).parse(body.readJson(ctx.req()));
-    admission.reserve(TokenEstimate.of(input, m));
+    admission.reserve(m.upperBoundTokens(input));
     InferenceRunner.Outcome outcome = runner.run(m, input, ctx.req(), trace, piece -> {});
     GenerationResult r = outcome.result();
     UsageRecord used = admission.record(200);

@@ -236,8 +236,8 @@ class AccessApiTest {
       assertEquals(200, server.post("/infer", infer(2), bearer(rpm.secret())).status());
 
       // Tokens per minute: the estimate is reserved at admission, settled to what was used.
-      int estimate = TokenEstimate.of(new InferRequestParser(server.served, server.config)
-          .parse(Fixture.JSON.readTree(infer(12))), server.served);
+      int estimate = server.served.upperBoundTokens(new InferRequestParser(server.served, server.config)
+          .parse(Fixture.JSON.readTree(infer(12))));
       var tpm = keys.create("tpm", limits(null, estimate + 20, null, null), Optional.empty());
       TestServer.Reply first = server.post("/infer", infer(12), bearer(tpm.secret()));
       assertEquals(200, first.status(), first.body());
@@ -316,8 +316,8 @@ class AccessApiTest {
       // text-only request that runs to max_tokens uses nearly its estimate, so admitting a fourth
       // would go over.
       String chat = chat(server, 500);
-      int estimate = TokenEstimate.of(new ChatRequestParser(server.served, server.config)
-          .parse(Fixture.JSON.readTree(chat)).input(), server.served);
+      int estimate = server.served.upperBoundTokens(new ChatRequestParser(server.served, server.config)
+          .parse(Fixture.JSON.readTree(chat)).input());
       int limit = 3 * estimate;
       var tpm = keys.create("tpm", limits(null, limit, null, null), Optional.empty());
       replies = burst(server, 12, "/v1/chat/completions", chat, tpm.secret());

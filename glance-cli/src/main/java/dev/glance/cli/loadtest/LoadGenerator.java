@@ -18,7 +18,9 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.imageio.ImageIO;
 
@@ -34,6 +36,8 @@ public final class LoadGenerator {
   private final LoadPlan plan;
   private final HttpClient http;
   private final List<String> repeatedImages = new ArrayList<>();
+  /** Pool images sent at least once: only a later send of one is a repeat the server can know. */
+  private final Set<Integer> sentImages = ConcurrentHashMap.newKeySet();
 
   public LoadGenerator(LoadPlan plan) {
     this.plan = plan;
@@ -65,17 +69,20 @@ public final class LoadGenerator {
   }
 
   private RequestOutcome once(SplittableRandom rnd, long deadline) {
-    boolean repeated = rnd.nextDouble() < plan.repeatFraction();
+    boolean fromPool = rnd.nextDouble() < plan.repeatFraction();
+    boolean repeated = false;
     String image;
     String question;
-    if (repeated) {
+    if (fromPool) {
       int k = rnd.nextInt(repeatedImages.size());
+      repeated = !sentImages.add(k);
       image = repeatedImages.get(k);
-      question = QUESTIONS[k % QUESTIONS.length];
     } else {
       image = randomPng(rnd, plan.imageSize());
-      question = QUESTIONS[rnd.nextInt(QUESTIONS.length)];
     }
+    // Questions vary for repeated images too: the same question again can come from the response
+    // cache, a new one about a known image from the vision and prefix caches.
+    question = QUESTIONS[rnd.nextInt(QUESTIONS.length)];
     HttpRequest.Builder req = HttpRequest.newBuilder(plan.server().resolve("/v1/chat/completions"))
         .timeout(Duration.ofNanos(Math.max(1, deadline - System.nanoTime()) + Duration.ofMinutes(2).toNanos()))
         .header("Content-Type", "application/json")
@@ -88,11 +95,12 @@ public final class LoadGenerator {
       HttpResponse<java.io.InputStream> resp = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
       if (resp.statusCode() != 200) {
         resp.body().close();
-        return new RequestOutcome(resp.statusCode(), ms(t0), 0, 0, repeated, false, false);
+        return RequestOutcome.failed(resp.statusCode(), ms(t0), repeated);
       }
       double ttft = 0;
       int tokens = 0;
       boolean hit = false;
+      int cachedTokens = 0;
       boolean responseHit = false;
       try (BufferedReader r = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8))) {
         String line;
@@ -112,6 +120,7 @@ public final class LoadGenerator {
           }
           if (chunk.path("usage").has("completion_tokens")) {
             tokens = chunk.path("usage").path("completion_tokens").asInt();
+            cachedTokens = chunk.path("usage").path("prompt_tokens_details").path("cached_tokens").asInt(0);
           }
           JsonNode cache = chunk.path("timings").path("cache");
           if (cache.path("vision_hits").asInt(0) > 0) {
@@ -122,12 +131,12 @@ public final class LoadGenerator {
           }
         }
       }
-      return new RequestOutcome(200, ms(t0), ttft == 0 ? ms(t0) : ttft, tokens, repeated, hit, responseHit);
+      return new RequestOutcome(200, ms(t0), ttft == 0 ? ms(t0) : ttft, tokens, repeated, hit, cachedTokens, responseHit);
     } catch (IOException e) {
-      return new RequestOutcome(0, ms(t0), 0, 0, repeated, false, false);
+      return RequestOutcome.failed(0, ms(t0), repeated);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return new RequestOutcome(0, ms(t0), 0, 0, repeated, false, false);
+      return RequestOutcome.failed(0, ms(t0), repeated);
     }
   }
 

@@ -48,6 +48,17 @@ public record LoadReport(LoadPlan plan, double seconds, List<RequestOutcome> out
     return ok == 0 ? 0 : outcomes.stream().filter(o -> o.status() == 200 && o.responseCacheHit()).count() / (double) ok;
   }
 
+  /** Fraction of successful requests that had prompt tokens served from the prefix KV cache. */
+  public double prefixHitRate() {
+    long ok = ok();
+    return ok == 0 ? 0 : outcomes.stream().filter(o -> o.status() == 200 && o.cachedPromptTokens() > 0).count() / (double) ok;
+  }
+
+  /** Prompt tokens served from the prefix KV cache, summed over successful requests. */
+  public long cachedPromptTokens() {
+    return outcomes.stream().filter(o -> o.status() == 200).mapToLong(RequestOutcome::cachedPromptTokens).sum();
+  }
+
   /** Median time to first token of repeated and of new images, to show what the caches save. */
   public double medianTtft(boolean repeated) {
     double[] v = outcomes.stream().filter(o -> o.status() == 200 && o.repeated() == repeated)
@@ -77,6 +88,8 @@ public record LoadReport(LoadPlan plan, double seconds, List<RequestOutcome> out
     ObjectNode status = o.putObject("by_status");
     byStatus().forEach((k, v) -> status.put(String.valueOf(k), v));
     o.put("vision_cache_hit_rate", visionHitRate());
+    o.put("prefix_cache_hit_rate", prefixHitRate());
+    o.put("cached_prompt_tokens", cachedPromptTokens());
     o.put("response_cache_hit_rate", responseHitRate());
     return o.toString();
   }
@@ -89,8 +102,9 @@ public record LoadReport(LoadPlan plan, double seconds, List<RequestOutcome> out
         percentile(false, .99)));
     s.append(String.format("ttft ms    p50 %.0f p95 %.0f p99 %.0f (median: repeated image %.0f, new image %.0f)%n",
         percentile(true, .5), percentile(true, .95), percentile(true, .99), medianTtft(true), medianTtft(false)));
-    s.append("by status ").append(byStatus()).append(String.format(", vision cache hit rate %.2f, response cache hit rate %.2f%n",
-        visionHitRate(), responseHitRate()));
+    s.append("by status ").append(byStatus()).append(String.format(
+        ", cache hit rates: vision %.2f, prefix %.2f (%d prompt tokens), response %.2f%n",
+        visionHitRate(), prefixHitRate(), cachedPromptTokens(), responseHitRate()));
     return s.toString();
   }
 

@@ -34,6 +34,8 @@ public final class KeyStore {
   private final Database db;
   private final Clock clock;
   private final SecureRandom random = new SecureRandom();
+  /** Set once a key is seen to exist; never cleared (keys are revoked, not deleted). */
+  private volatile boolean keySeen;
 
   public KeyStore(Database db, Clock clock) {
     this.db = db;
@@ -103,11 +105,17 @@ public final class KeyStore {
    * must not silently open the server to everyone.
    */
   public boolean anyExists() {
+    // Keys are never deleted, so once one exists the answer stays true: only a server that has no
+    // key yet pays a query per request (to notice `glance keys create` at once).
+    if (keySeen) {
+      return true;
+    }
     try (Connection c = db.connection();
         PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM api_keys");
         ResultSet rs = ps.executeQuery()) {
       rs.next();
-      return rs.getLong(1) > 0;
+      keySeen = rs.getLong(1) > 0;
+      return keySeen;
     } catch (SQLException e) {
       throw storage(e);
     }

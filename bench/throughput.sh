@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Issue 7's throughput benchmark: `glance loadtest` against `glance serve` with a zero-weight
+# checkpoint of the `mid` shape, at 1, 4, 8 and 16 clients, for each weight format given
+# (default: bf16 q8_0). Prints one line per run (clients, generated tokens/s, load before/after)
+# and writes every loadtest JSON under $OUT_DIR (default /tmp/glance-throughput).
+# Usage: bash bench/throughput.sh [bf16|q8_0|q4_0 ...]   (env: CLIENTS, DURATION, MAX_TOKENS, PORT)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+formats=("$@"); [ ${#formats[@]} -gt 0 ] || formats=(bf16 q8_0)
+clients="${CLIENTS:-1 4 8 16}"
+duration="${DURATION:-40}"
+max_tokens="${MAX_TOKENS:-32}"
+port="${PORT:-18080}"
+ckpt="${CHECKPOINT:-/tmp/glance-mid-serve}"
+out="${OUT_DIR:-/tmp/glance-throughput}"
+mkdir -p "$out"
+load() { cut -d' ' -f1 /proc/loadavg; }
+
+[ -f "$ckpt/config.json" ] || ./glance bench --write-checkpoint "$ckpt" --shape mid \
+  --tokenizer-from ../shared/fixtures/glm4v-tiny-a >&2
+model="$(basename "$ckpt")"
+for fmt in "${formats[@]}"; do
+  quant=(); [ "$fmt" = bf16 ] || quant=(--quantize "$fmt")
+  data="$(mktemp -d)"
+  ./glance serve --model "$ckpt" --max-batch 16 --port "$port" --kv-budget 16384 --response-cache 0 \
+    --data-dir "$data" "${quant[@]}" 2> "$out/serve-$fmt.log" &
+  server=$!
+  trap 'kill $server 2>/dev/null || true' EXIT
+  for _ in $(seq 1 300); do
+    curl -sf "http://127.0.0.1:$port/health" > /dev/null 2>&1 && break
+    kill -0 $server 2>/dev/null || { echo "throughput: serve exited, see $out/serve-$fmt.log" >&2; exit 1; }
+    sleep 1
+  done
+  for n in $clients; do
+    before=$(load)
+    ./glance loadtest --server "http://127.0.0.1:$port" --model "$model" --clients "$n" --duration "$duration" \
+      --max-tokens "$max_tokens" --image-size 112 --repeat 0 --seed $((1000 + 10 * n)) --json > "$out/$fmt-$n.json"
+    tps=$(python3 -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["generated_tokens_per_second"])' "$out/$fmt-$n.json")
+    echo "$fmt clients=$n generated_tokens_per_s=$tps load=$before/$(load)"
+  done
+  kill $server; wait $server 2>/dev/null || true
+  rm -rf "$data"
+done

@@ -146,8 +146,9 @@ final class ServeCommand implements Callable<Integer> {
   int maxPrefillTokens;
 
   @Option(names = "--kv-budget", paramLabel = "TOKENS", defaultValue = "${env:GLANCE_KV_BUDGET:-131072}",
-      description = "KV positions all running requests may hold together, in blocks of 16; a request"
-          + " waits until its blocks are free (default ${DEFAULT-VALUE}) [GLANCE_KV_BUDGET]")
+      description = "KV positions all running requests and the prefix cache may hold together, in blocks"
+          + " of 32; a request waits until its blocks are free, evicting cached prompt prefixes first;"
+          + " memory is taken as blocks are first used (default ${DEFAULT-VALUE}) [GLANCE_KV_BUDGET]")
   long kvBudget;
 
   @Option(names = "--quantize", paramLabel = "FORMAT",
@@ -320,7 +321,7 @@ final class ServeCommand implements Callable<Integer> {
 
   private BatchOptions batchOptions() {
     try {
-      return new BatchOptions(maxBatch, maxPrefillTokens, kvBudget, 16);
+      return new BatchOptions(maxBatch, maxPrefillTokens, kvBudget, BatchOptions.DEFAULT_BLOCK_TOKENS);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage()
           + " (--max-batch, --max-prefill-tokens, --kv-budget)");

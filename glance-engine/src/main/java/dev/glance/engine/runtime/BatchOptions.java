@@ -6,6 +6,13 @@ package dev.glance.engine.runtime;
  * KV budget in positions, handed out in blocks of {@code blockTokens}.
  */
 public record BatchOptions(int maxBatch, int maxPrefillTokens, long kvBudgetTokens, int blockTokens) {
+  /**
+   * Positions per KV block: a whole number of the attention kernel's key tiles (16 positions with
+   * 256-bit vectors, 32 with 512-bit, 8 with 128-bit), so a tile never straddles two blocks, and
+   * small enough that a prompt diverging from a cached one recomputes at most 31 positions.
+   */
+  public static final int DEFAULT_BLOCK_TOKENS = 32;
+
   public BatchOptions {
     if (maxBatch < 1) {
       throw new IllegalArgumentException("max batch must be >= 1, got " + maxBatch);
@@ -20,7 +27,7 @@ public record BatchOptions(int maxBatch, int maxPrefillTokens, long kvBudgetToke
   }
 
   public static BatchOptions defaults() {
-    return new BatchOptions(8, 512, 65536, 16);
+    return new BatchOptions(8, 512, 65536, DEFAULT_BLOCK_TOKENS);
   }
 
   public long totalBlocks() {

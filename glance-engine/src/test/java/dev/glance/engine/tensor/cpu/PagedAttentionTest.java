@@ -119,12 +119,14 @@ class PagedAttentionTest {
       // heads, kvHeads, hd, shared prefix blocks, own positions after the prefix, prefill rows
       {4, 2, 9, 2, 21, 5}, {6, 3, 20, 1, 47, 29}, {16, 2, 32, 3, 5, 1}, {5, 1, 33, 0, 70, 70},
     };
+    // One key tile per block, and three (key tiles at offsets inside a block).
+    for (int requested : new int[] {1, 2 * MatMul.TB + 1}) {
     for (int layers : new int[] {1, 2}) {
       for (int[] s : shapes) {
         int heads = s[0];
         int kvHeads = s[1];
         int hd = s[2];
-        KvBlocks blocks = B.kvBlocks(layers, kvHeads, hd, 1, kv).orElseThrow();
+        KvBlocks blocks = B.kvBlocks(layers, kvHeads, hd, requested, kv).orElseThrow();
         CpuKvBlocks store = (CpuKvBlocks) blocks;
         int bt = blocks.blockTokens();
         assertEquals(0, bt % MatMul.TB, "blocks are whole key tiles");
@@ -193,6 +195,7 @@ class PagedAttentionTest {
         System.arraycopy(refB, 0, ref2, heads * hd, heads * hd);
         near(ref2, host2, what + " rows");
       }
+    }
     }
   }
 

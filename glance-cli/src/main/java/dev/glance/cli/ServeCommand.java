@@ -151,6 +151,12 @@ final class ServeCommand implements Callable<Integer> {
           + " memory is taken as blocks are first used (default ${DEFAULT-VALUE}) [GLANCE_KV_BUDGET]")
   long kvBudget;
 
+  @Option(names = "--no-prefix-cache",
+      description = "do not keep the KV blocks of finished prompts for reuse (by default a later prompt with the"
+          + " same start, such as the template, a system prompt or the same image, prefills only the rest;"
+          + " CPU backend only)")
+  boolean noPrefixCache;
+
   @Option(names = "--quantize", paramLabel = "FORMAT",
       description = "quantise the text decoder's weights at load: q8_0 or q4_0 (default: as stored)")
   String quantize;
@@ -321,7 +327,8 @@ final class ServeCommand implements Callable<Integer> {
 
   private BatchOptions batchOptions() {
     try {
-      return new BatchOptions(maxBatch, maxPrefillTokens, kvBudget, BatchOptions.DEFAULT_BLOCK_TOKENS);
+      return new BatchOptions(maxBatch, maxPrefillTokens, kvBudget, BatchOptions.DEFAULT_BLOCK_TOKENS,
+          !noPrefixCache);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage()
           + " (--max-batch, --max-prefill-tokens, --kv-budget)");

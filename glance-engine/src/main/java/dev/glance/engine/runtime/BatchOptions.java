@@ -3,9 +3,11 @@ package dev.glance.engine.runtime;
 /**
  * Limits of the batch scheduler: the most sequences decoding together, the most prompt tokens
  * prefilled in one step (so a long prompt is split rather than stalling running decodes), and the
- * KV budget in positions, handed out in blocks of {@code blockTokens}.
+ * KV budget in positions, handed out in blocks of {@code blockTokens}; and whether prompts share
+ * cached prefix blocks (where the backend has paged KV).
  */
-public record BatchOptions(int maxBatch, int maxPrefillTokens, long kvBudgetTokens, int blockTokens) {
+public record BatchOptions(int maxBatch, int maxPrefillTokens, long kvBudgetTokens, int blockTokens,
+    boolean prefixCache) {
   /**
    * Positions per KV block: a whole number of the attention kernel's key tiles (16 positions with
    * 256-bit vectors, 32 with 512-bit, 8 with 128-bit), so a tile never straddles two blocks, and
@@ -24,6 +26,11 @@ public record BatchOptions(int maxBatch, int maxPrefillTokens, long kvBudgetToke
       throw new IllegalArgumentException("KV budget " + kvBudgetTokens + " must hold at least one block of "
           + blockTokens + " positions");
     }
+  }
+
+  /** Limits with the prefix cache on. */
+  public BatchOptions(int maxBatch, int maxPrefillTokens, long kvBudgetTokens, int blockTokens) {
+    this(maxBatch, maxPrefillTokens, kvBudgetTokens, blockTokens, true);
   }
 
   public static BatchOptions defaults() {

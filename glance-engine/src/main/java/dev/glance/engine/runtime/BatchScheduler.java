@@ -149,9 +149,9 @@ public final class BatchScheduler {
     return pool.total();
   }
 
-  /** Whether prompts share cached prefix blocks (the backend has paged KV storage). */
+  /** Whether prompts share cached prefix blocks (asked for, and the backend has paged KV storage). */
   public boolean prefixCaching() {
-    return storage.isPresent();
+    return options.prefixCache() && storage.isPresent();
   }
 
   /** The pool's state now; safe to call from any thread (the counts may be a step old). */
@@ -215,7 +215,7 @@ public final class BatchScheduler {
             + "; lower max_tokens or shorten the prompt"));
         continue;
       }
-      BlockKey[] keys = storage.isPresent() ? prefixKeys(p) : new BlockKey[0];
+      BlockKey[] keys = prefixCaching() ? prefixKeys(p) : new BlockKey[0];
       // Share whole cached blocks only, and leave at least the last prompt position to compute:
       // its logits start the generation.
       int[] shared = pool.match(keys, (p.ids().length - 1) / blockTokens);

@@ -269,8 +269,9 @@ final class ServeCommand implements Callable<Integer> {
           new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), context)
               .withQuantize(EngineOptions.parseQuantize(quantize, "--quantize"))
               .withKv(EngineOptions.parseKv(kv, "--kv")));
-      EngineWorker worker = new EngineWorker(new BatchScheduler(engine, batchOptions()), config.queueSize(),
-          maxQueuedTokens);
+      BatchScheduler scheduler = new BatchScheduler(engine, batchOptions());
+      describeKv(err, scheduler);
+      EngineWorker worker = new EngineWorker(scheduler, config.queueSize(), maxQueuedTokens);
       ServedModel served;
       try {
         served = ServedModel.of(engine, worker, config);
@@ -323,6 +324,16 @@ final class ServeCommand implements Callable<Integer> {
       throw new IllegalArgumentException(flag + " must be a number of seconds >= 0, got " + s);
     }
     return Duration.ofMillis(Math.round(s * 1000));
+  }
+
+  /** The KV pool as the engine sized it: blocks, their memory bound, and the prefix cache. */
+  private static void describeKv(PrintWriter err, BatchScheduler s) {
+    long positions = s.totalBlocks() * s.blockTokens();
+    String memory = s.blockBytes() > 0 ? String.format(", up to %.0f MiB as used", s.totalBlocks()
+        * (double) s.blockBytes() / (1 << 20)) : "";
+    err.println("glance: KV pool of " + s.totalBlocks() + " blocks of " + s.blockTokens() + " positions ("
+        + positions + " positions" + memory + "), prefix cache " + (s.prefixCaching() ? "on" : "off")
+        + (s.heapLimited() ? "; --kv-budget lowered to half the Java heap (raise -Xmx in GLANCE_JAVA_OPTS)" : ""));
   }
 
   private BatchOptions batchOptions() {

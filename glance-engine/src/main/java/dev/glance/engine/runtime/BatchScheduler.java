@@ -91,6 +91,7 @@ public final class BatchScheduler {
   private final BlockPool pool;
   /** Paged storage behind the pool's ids; empty when the backend has none (no prefix cache). */
   private final Optional<KvBlocks> storage;
+  private final boolean heapLimited;
   private final List<Slot> active = new ArrayList<>();
   /** The head of the queue, prepared, waiting for KV blocks. */
   private Request waitingFor;
@@ -109,7 +110,23 @@ public final class BatchScheduler {
       throw new IllegalArgumentException("KV budget " + options.kvBudgetTokens() + " is less than one block of "
           + blockTokens + " positions");
     }
-    this.pool = new BlockPool(Math.toIntExact(Math.min(blocks, Integer.MAX_VALUE - 8)));
+    // Paged blocks live on the Java heap and, with the prefix cache, stay there once used: a
+    // budget larger than the heap would end in an OutOfMemoryError after enough distinct prompts,
+    // so the pool is held to half the heap (the rest for activations and requests).
+    long heapBlocks = storage.map(s -> Runtime.getRuntime().maxMemory() / 2 / s.blockBytes()).orElse(Long.MAX_VALUE);
+    this.heapLimited = heapBlocks < blocks;
+    this.pool = new BlockPool(Math.toIntExact(Math.max(1, Math.min(Math.min(blocks, heapBlocks),
+        Integer.MAX_VALUE - 8))));
+  }
+
+  /** Whether the pool holds fewer blocks than the KV budget asks for, to fit half the Java heap. */
+  public boolean heapLimited() {
+    return heapLimited;
+  }
+
+  /** Bytes of one KV block where the blocks are paged storage; 0 otherwise. */
+  public long blockBytes() {
+    return storage.map(KvBlocks::blockBytes).orElse(0L);
   }
 
   public BatchOptions options() {

@@ -146,9 +146,16 @@ final class ServeCommand implements Callable<Integer> {
   int maxPrefillTokens;
 
   @Option(names = "--kv-budget", paramLabel = "TOKENS", defaultValue = "${env:GLANCE_KV_BUDGET:-131072}",
-      description = "KV positions all running requests may hold together, in blocks of 16; a request"
-          + " waits until its blocks are free (default ${DEFAULT-VALUE}) [GLANCE_KV_BUDGET]")
+      description = "KV positions all running requests and the prefix cache may hold together, in blocks"
+          + " of 32; a request waits until its blocks are free, evicting cached prompt prefixes first;"
+          + " memory is taken as blocks are first used (default ${DEFAULT-VALUE}) [GLANCE_KV_BUDGET]")
   long kvBudget;
+
+  @Option(names = "--no-prefix-cache",
+      description = "do not keep the KV blocks of finished prompts for reuse (by default a later prompt with the"
+          + " same start, such as the template, a system prompt or the same image, prefills only the rest;"
+          + " CPU backend only)")
+  boolean noPrefixCache;
 
   @Option(names = "--quantize", paramLabel = "FORMAT",
       description = "quantise the text decoder's weights at load: q8_0 or q4_0 (default: as stored)")
@@ -262,8 +269,9 @@ final class ServeCommand implements Callable<Integer> {
           new EngineOptions(config.maxImagePixels(), config.maxImageBytes(), context)
               .withQuantize(EngineOptions.parseQuantize(quantize, "--quantize"))
               .withKv(EngineOptions.parseKv(kv, "--kv")));
-      EngineWorker worker = new EngineWorker(new BatchScheduler(engine, batchOptions()), config.queueSize(),
-          maxQueuedTokens);
+      BatchScheduler scheduler = new BatchScheduler(engine, batchOptions());
+      describeKv(err, scheduler);
+      EngineWorker worker = new EngineWorker(scheduler, config.queueSize(), maxQueuedTokens);
       ServedModel served;
       try {
         served = ServedModel.of(engine, worker, config);
@@ -318,9 +326,20 @@ final class ServeCommand implements Callable<Integer> {
     return Duration.ofMillis(Math.round(s * 1000));
   }
 
+  /** The KV pool as the engine sized it: blocks, their memory bound, and the prefix cache. */
+  private static void describeKv(PrintWriter err, BatchScheduler s) {
+    long positions = s.totalBlocks() * s.blockTokens();
+    String memory = s.blockBytes() > 0 ? String.format(", up to %.0f MiB as used", s.totalBlocks()
+        * (double) s.blockBytes() / (1 << 20)) : "";
+    err.println("glance: KV pool of " + s.totalBlocks() + " blocks of " + s.blockTokens() + " positions ("
+        + positions + " positions" + memory + "), prefix cache " + (s.prefixCaching() ? "on" : "off")
+        + (s.heapLimited() ? "; --kv-budget lowered to half the Java heap (raise -Xmx in GLANCE_JAVA_OPTS)" : ""));
+  }
+
   private BatchOptions batchOptions() {
     try {
-      return new BatchOptions(maxBatch, maxPrefillTokens, kvBudget, 16);
+      return new BatchOptions(maxBatch, maxPrefillTokens, kvBudget, BatchOptions.DEFAULT_BLOCK_TOKENS,
+          !noPrefixCache);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage()
           + " (--max-batch, --max-prefill-tokens, --kv-budget)");

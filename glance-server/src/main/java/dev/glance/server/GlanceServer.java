@@ -162,6 +162,7 @@ public final class GlanceServer implements AutoCloseable {
       throw new IllegalStateException("the server already serves a model");
     }
     metrics.gauges(served.service()::waiting, served.service()::running);
+    metrics.kvGauges(served.service()::kvUsage);
     phase.compareAndSet(State.LOADING, State.READY);
   }
 

@@ -117,7 +117,8 @@ class UsageApiTest {
         assertEquals(image, num(row, "image_tokens").intValue());
         assertEquals(prompt - image, num(row, "text_tokens").intValue());
         assertEquals(completion, num(row, "completion_tokens").intValue());
-        assertEquals(0, num(row, "cached_tokens").intValue());
+        assertEquals(u.path("prompt_tokens_details").path("cached_tokens").asInt(-1),
+            num(row, "cached_tokens").intValue(), "the ledger records the prefix-cache tokens the response reports");
         assertEquals("length", row.get("finish_reason"));
         assertEquals(a.images(), num(row, "image_count").intValue());
         String hashes = (String) row.get("image_hashes");

@@ -5,6 +5,7 @@ import dev.glance.engine.image.ImageGrid;
 import dev.glance.engine.io.CheckpointWeights;
 import dev.glance.engine.io.TensorSource;
 import dev.glance.engine.tensor.DType;
+import dev.glance.engine.tensor.KvBlocks;
 import java.util.Optional;
 import dev.glance.engine.io.ModelConfig;
 import dev.glance.engine.tensor.Backend;
@@ -144,6 +145,20 @@ public final class Glm4vModel implements AutoCloseable {
   /** Starts a sequence whose KV cache holds up to {@code capacity} tokens. */
   public Sequence newSequence(int capacity) {
     return new Sequence(this, capacity);
+  }
+
+  /**
+   * Paged KV storage for this model's decoder (its layers, KV heads, head size and KV dtype) in
+   * blocks of about {@code blockTokens} positions; empty when the backend has none.
+   */
+  public Optional<KvBlocks> kvBlocks(int blockTokens) {
+    var c = config.text();
+    return backend.kvBlocks(c.layers(), c.kvHeads(), c.headDim(), blockTokens, kvType);
+  }
+
+  /** Starts a sequence whose KV cache is the block table {@code table} into {@code blocks}. */
+  public Sequence newSequence(KvBlocks blocks, int[] table, int capacity) {
+    return new Sequence(this, backend.kvCache(blocks, table, capacity));
   }
 
   @Override

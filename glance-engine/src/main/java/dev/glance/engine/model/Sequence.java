@@ -26,10 +26,16 @@ public final class Sequence {
   private int prefillDone;
 
   Sequence(Glm4vModel model, int capacity) {
+    this(model, model.backend().kvCache(model.config().text().layers(), model.config().text().kvHeads(),
+        model.config().text().headDim(), capacity, model.kvType()));
+  }
+
+  /** A sequence over a cache made elsewhere (a block table into a shared pool). */
+  Sequence(Glm4vModel model, KvCache cache) {
     this.model = model;
     this.b = model.backend();
     var c = model.config().text();
-    this.cache = b.kvCache(c.layers(), c.kvHeads(), c.headDim(), capacity, model.kvType());
+    this.cache = cache;
     this.stepWorkspace = model.text().workspace(b, 1);
     this.stepHidden = b.allocate(1, c.hidden());
     this.stepLogits = b.allocate(1, c.vocabSize());
@@ -82,8 +88,21 @@ public final class Sequence {
    * interleave a long prompt with other sequences' decode steps.
    */
   public void beginPrefill(Tensor embeds, RopeIndex index) {
+    beginPrefill(embeds, index, 0);
+  }
+
+  /**
+   * As {@link #beginPrefill(Tensor, RopeIndex)} when the cache already holds the keys and values
+   * of prompt positions [0, start) (a cached prefix): prefill runs from {@code start}. The rotary
+   * index is the whole prompt's; at least the last position must be left to compute, so that its
+   * logits exist.
+   */
+  public void beginPrefill(Tensor embeds, RopeIndex index, int start) {
     if (prefilled || pendingEmbeds != null) {
       throw new IllegalStateException("sequence already prefilled");
+    }
+    if (start < 0 || start >= embeds.rows()) {
+      throw new IllegalArgumentException("prefill start " + start + " outside a prompt of " + embeds.rows());
     }
     if (embeds.rows() > cache.capacity()) {
       throw new GlanceException.BadRequest(
@@ -91,7 +110,8 @@ public final class Sequence {
     }
     pendingEmbeds = embeds;
     pendingIndex = index;
-    prefillDone = 0;
+    prefillDone = start;
+    cache.setLength(start);
   }
 
   /** Prompt positions not yet prefilled (0 once prefill is complete). */

@@ -4,10 +4,15 @@ import dev.glance.engine.GlanceException;
 import dev.glance.engine.generate.Piece;
 import dev.glance.engine.model.DecodeBatch;
 import dev.glance.engine.model.Sequence;
+import dev.glance.engine.runtime.cache.BlockKey;
+import dev.glance.engine.runtime.cache.BlockPool;
+import dev.glance.engine.runtime.cache.PrefixKeys;
+import dev.glance.engine.tensor.KvBlocks;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -17,6 +22,14 @@ import java.util.function.BooleanSupplier;
  * all of them, and (3) samples a token for every sequence whose logits are ready and advances all
  * of them with one batched decode step. A finished sequence leaves the batch, and gives its KV
  * blocks back, in the step it finishes.
+ *
+ * <p>KV memory is a {@link BlockPool} of {@code kvBudgetTokens / blockTokens} blocks; a request
+ * takes the blocks for its prompt plus max_tokens when it starts, or waits at the head of the queue
+ * until enough are free. When the backend has paged KV storage ({@link KvBlocks}) each sequence's
+ * cache is a table of those blocks, and the prefix cache is on: a prompt's full blocks are keyed
+ * ({@link PrefixKeys}) and stay cached after the sequence ends, and a new prompt shares the longest
+ * cached run of its leading blocks and prefills only from there. Otherwise the blocks are only
+ * accounting and every sequence gets a cache of its own.
  *
  * <p>Not thread-safe: one thread (the engine loop) owns the scheduler, the backend and the model.
  * Image decoding, preprocessing and the vision tower run on that thread too, when a request
@@ -49,27 +62,40 @@ public final class BatchScheduler {
     final Prepared prepared;
     final Sequence seq;
     final Generation gen;
-    final long blocks;
+    final int[] table;
+    /** Keys of the prompt's full blocks, and how many of them were shared from the cache. */
+    final BlockKey[] keys;
+    final int shared;
     long prefilledNanos;
 
-    Slot(Request request, Prepared prepared, Sequence seq, Generation gen, long blocks) {
+    Slot(Request request, Prepared prepared, Sequence seq, Generation gen, int[] table, BlockKey[] keys,
+        int shared) {
       this.request = request;
       this.prepared = prepared;
       this.seq = seq;
       this.gen = gen;
-      this.blocks = blocks;
+      this.table = table;
+      this.keys = keys;
+      this.shared = shared;
     }
   }
+
+  /** What the KV pool holds, for gauges read from other threads. */
+  public record KvUsage(int blockTokens, int totalBlocks, int usedBlocks, int cachedBlocks) {}
 
   private final Engine engine;
   private final BatchOptions options;
   private final DecodeBatch batch;
   private final Deque<Request> pending = new ArrayDeque<>();
+  private final int blockTokens;
+  private final BlockPool pool;
+  /** Paged storage behind the pool's ids; empty when the backend has none (no prefix cache). */
+  private final Optional<KvBlocks> storage;
+  private final boolean heapLimited;
   private final List<Slot> active = new ArrayList<>();
   /** The head of the queue, prepared, waiting for KV blocks. */
   private Request waitingFor;
   private Prepared waitingPrepared;
-  private long freeBlocks;
   private long steps;
   private long batchedRows;
 
@@ -77,7 +103,30 @@ public final class BatchScheduler {
     this.engine = engine;
     this.options = options;
     this.batch = new DecodeBatch(engine.model(), options.maxBatch());
-    this.freeBlocks = options.totalBlocks();
+    this.storage = engine.model().kvBlocks(options.blockTokens());
+    this.blockTokens = storage.map(KvBlocks::blockTokens).orElse(options.blockTokens());
+    long blocks = options.kvBudgetTokens() / blockTokens;
+    if (blocks < 1) {
+      throw new IllegalArgumentException("KV budget " + options.kvBudgetTokens() + " is less than one block of "
+          + blockTokens + " positions");
+    }
+    // Paged blocks live on the Java heap and, with the prefix cache, stay there once used: a
+    // budget larger than the heap would end in an OutOfMemoryError after enough distinct prompts,
+    // so the pool is held to half the heap (the rest for activations and requests).
+    long heapBlocks = storage.map(s -> Runtime.getRuntime().maxMemory() / 2 / s.blockBytes()).orElse(Long.MAX_VALUE);
+    this.heapLimited = heapBlocks < blocks;
+    this.pool = new BlockPool(Math.toIntExact(Math.max(1, Math.min(Math.min(blocks, heapBlocks),
+        Integer.MAX_VALUE - 8))));
+  }
+
+  /** Whether the pool holds fewer blocks than the KV budget asks for, to fit half the Java heap. */
+  public boolean heapLimited() {
+    return heapLimited;
+  }
+
+  /** Bytes of one KV block where the blocks are paged storage; 0 otherwise. */
+  public long blockBytes() {
+    return storage.map(KvBlocks::blockBytes).orElse(0L);
   }
 
   public BatchOptions options() {
@@ -103,9 +152,28 @@ public final class BatchScheduler {
     return pending.size();
   }
 
-  /** KV blocks not held by any sequence. */
+  /** KV blocks not held by any sequence (free, or cached and evictable). */
   public long freeBlocks() {
-    return freeBlocks;
+    return pool.available();
+  }
+
+  /** Positions per KV block (the backend may round the configured size up to its kernel's tile). */
+  public int blockTokens() {
+    return blockTokens;
+  }
+
+  public long totalBlocks() {
+    return pool.total();
+  }
+
+  /** Whether prompts share cached prefix blocks (asked for, and the backend has paged KV storage). */
+  public boolean prefixCaching() {
+    return options.prefixCache() && storage.isPresent();
+  }
+
+  /** The pool's state now; safe to call from any thread (the counts may be a step old). */
+  public KvUsage kvUsage() {
+    return new KvUsage(blockTokens, pool.total(), pool.used(), pool.cached());
   }
 
   /** Batched decode steps run so far, and the rows they advanced (rows / steps = mean batch). */
@@ -134,7 +202,7 @@ public final class BatchScheduler {
         if (r.cancelled().getAsBoolean()) {
           waitingFor = null;
           waitingPrepared = null;
-          r.listener().finished(engine.newGeneration(p, TokenSink.discard(), () -> true).cancelledResult(p));
+          r.listener().finished(engine.newGeneration(p, 0, TokenSink.discard(), () -> true).cancelledResult(p));
           continue;
         }
       } else {
@@ -154,8 +222,8 @@ public final class BatchScheduler {
           continue;
         }
       }
-      long blocks = (p.capacity() + options.blockTokens() - 1) / options.blockTokens();
-      if (blocks > options.totalBlocks()) {
+      int blocks = (p.capacity() + blockTokens - 1) / blockTokens;
+      if (blocks > pool.total()) {
         waitingFor = null;
         waitingPrepared = null;
         r.listener().failed(new GlanceException.BadRequest("the prompt of " + p.ids().length
@@ -164,7 +232,12 @@ public final class BatchScheduler {
             + "; lower max_tokens or shorten the prompt"));
         continue;
       }
-      if (blocks > freeBlocks) {
+      BlockKey[] keys = prefixCaching() ? prefixKeys(p) : new BlockKey[0];
+      // Share whole cached blocks only, and leave at least the last prompt position to compute:
+      // its logits start the generation.
+      int[] shared = pool.match(keys, (p.ids().length - 1) / blockTokens);
+      int[] table = pool.allocate(shared, blocks - shared.length);
+      if (table == null) {
         // Wait, prepared, at the head of the queue until finishing sequences give blocks back.
         waitingFor = r;
         waitingPrepared = p;
@@ -173,13 +246,16 @@ public final class BatchScheduler {
       waitingFor = null;
       waitingPrepared = null;
       try {
-        Sequence seq = engine.model().newSequence(p.capacity());
-        seq.beginPrefill(p.embeds(), p.index());
+        Sequence seq = storage.isPresent()
+            ? engine.model().newSequence(storage.get(), table, p.capacity())
+            : engine.model().newSequence(p.capacity());
+        int cached = shared.length * blockTokens;
+        seq.beginPrefill(p.embeds(), p.index(), cached);
         Listener l = r.listener();
-        Generation gen = engine.newGeneration(p, l::piece, r.cancelled());
-        freeBlocks -= blocks;
-        active.add(new Slot(r, p, seq, gen, blocks));
+        Generation gen = engine.newGeneration(p, cached, l::piece, r.cancelled());
+        active.add(new Slot(r, p, seq, gen, table, keys, shared.length));
       } catch (RuntimeException | OutOfMemoryError e) {
+        pool.release(table);
         r.listener().failed(e);
       }
     }
@@ -203,6 +279,10 @@ public final class BatchScheduler {
         budget -= s.seq.prefillChunk(budget);
         if (s.seq.prefilled()) {
           s.prefilledNanos = System.nanoTime();
+          // The prompt's full blocks now hold their KV: offer them to later prompts.
+          for (int i = s.shared; i < s.keys.length; i++) {
+            pool.register(s.table[i], s.keys[i]);
+          }
         }
       } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
         fail(s, e);
@@ -259,7 +339,7 @@ public final class BatchScheduler {
 
   private void release(Slot s) {
     if (active.remove(s)) {
-      freeBlocks += s.blocks;
+      pool.release(s.table);
     }
   }
 
@@ -270,7 +350,7 @@ public final class BatchScheduler {
       r.listener().dropped();
     }
     if (waitingFor != null) {
-      waitingFor.listener().finished(engine.newGeneration(waitingPrepared, TokenSink.discard(), () -> true)
+      waitingFor.listener().finished(engine.newGeneration(waitingPrepared, 0, TokenSink.discard(), () -> true)
           .cancelledResult(waitingPrepared));
       waitingFor = null;
       waitingPrepared = null;
@@ -278,5 +358,10 @@ public final class BatchScheduler {
     for (Slot s : List.copyOf(active)) {
       finish(s, s.gen.cancelledResult(s.prepared));
     }
+  }
+
+  private BlockKey[] prefixKeys(Prepared p) {
+    return PrefixKeys.of(p.ids(), engine.model().config().tokens().image(), p.imageKeys(), p.imageTokenCounts(),
+        blockTokens);
   }
 }

@@ -153,7 +153,7 @@ public final class Engine implements AutoCloseable {
     Sequence seq = model.newSequence(p.capacity());
     seq.prefill(p.embeds(), p.index(), null);
     long t3 = System.nanoTime();
-    Generation gen = newGeneration(p, sink, cancelled);
+    Generation gen = newGeneration(p, 0, sink, cancelled);
     int token;
     while ((token = gen.next(seq.logits())) >= 0) {
       seq.step(token);
@@ -161,8 +161,13 @@ public final class Engine implements AutoCloseable {
     return gen.result(timings(p, t3, System.nanoTime()));
   }
 
-  Generation newGeneration(Prepared p, TokenSink sink, BooleanSupplier cancelled) {
-    return new Generation(p, stopIds, context, tokenizer, model.config().text().vocabSize(), sink, cancelled);
+  /**
+   * A generation for a prepared request whose first {@code cachedTokens} prompt positions came
+   * from the prefix cache.
+   */
+  Generation newGeneration(Prepared p, int cachedTokens, TokenSink sink, BooleanSupplier cancelled) {
+    return new Generation(p, cachedTokens, stopIds, context, tokenizer, model.config().text().vocabSize(), sink,
+        cancelled);
   }
 
   static Timings timings(Prepared p, long prefilledNanos, long endNanos) {
@@ -218,8 +223,9 @@ public final class Engine implements AutoCloseable {
     RopeIndex index = RopeIndex.of(ids, orderedGrids, model.config().tokens(), merge);
     Tensor embeds = model.embedPrompt(ids, imageEmbeds);
     long t2 = System.nanoTime();
-    return new Prepared(request, ids, prompt.imageTokenCount(), embeds, index, capacity,
-        vision.keys().stream().map(ImageKey::pixelHash).toList(), vision.hits(), t0, t1, t2);
+    int[] imageTokenCounts = orderedGrids.stream().mapToInt(g -> g.tokens(merge)).toArray();
+    return new Prepared(request, ids, prompt.imageTokenCount(), embeds, index, capacity, vision.keys(),
+        imageTokenCounts, vision.hits(), t0, t1, t2);
   }
 
   /**

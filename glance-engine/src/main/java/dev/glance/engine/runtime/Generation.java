@@ -34,10 +34,12 @@ final class Generation {
   private int count;
   private int nonFiniteSteps;
   private FinishReason finish;
+  private final int cachedTokens;
 
-  Generation(Prepared prepared, StopTokenIds stopIds, int context, Tokenizer tokenizer, int vocab, TokenSink sink,
+  Generation(Prepared prepared, int cachedTokens, StopTokenIds stopIds, int context, Tokenizer tokenizer, int vocab, TokenSink sink,
       BooleanSupplier cancelled) {
     this.prepared = prepared;
+    this.cachedTokens = cachedTokens;
     var sampling = prepared.request().sampling();
     this.sampler = new Sampler(sampling, vocab);
     this.stop = new StopChecker(sampling, stopIds, context - prepared.ids().length);
@@ -103,7 +105,7 @@ final class Generation {
   GenerationResult result(Timings timings) {
     return new GenerationResult(full.toString(), split.reasoning(), split.answer(), Arrays.copyOf(generated, count),
         prepared.ids().length, prepared.imageTokens(), finish, timings, prepared.imageHashes(),
-        prepared.visionHits(), nonFiniteSteps);
+        prepared.visionHits(), nonFiniteSteps, cachedTokens);
   }
 
   /** Ends a generation that never produced a token (cancelled before or during prefill). */

@@ -7,7 +7,8 @@ import dev.glance.engine.generate.FinishReason;
  * {@code <think>} kept, stop text removed); {@code reasoning} and {@code answer} split it at the
  * thinking tags. {@code imageHashes} identify the images (SHA-256 of decoded pixels) in prompt
  * order; {@code visionCacheHits} counts those whose embeddings came from the cache.
- * {@code nonFiniteLogitSteps} counts decode steps whose logits held an infinity (a
+ * {@code cachedTokens} counts the prompt tokens whose keys and values came from the prefix cache
+ * (not computed by this request's prefill). {@code nonFiniteLogitSteps} counts decode steps whose logits held an infinity (a
  * numerical problem worth a look even when the answer came out; NaN ends generation with {@link
  * NonFiniteLogitsException}).
  */
@@ -22,7 +23,8 @@ public record GenerationResult(
     Timings timings,
     java.util.List<String> imageHashes,
     int visionCacheHits,
-    int nonFiniteLogitSteps) {
+    int nonFiniteLogitSteps,
+    int cachedTokens) {
 
   public int completionTokens() {
     return tokenIds.length;

@@ -111,6 +111,26 @@ public interface Backend extends AutoCloseable {
     return kvCache(layers, kvHeads, headDim, capacity);
   }
 
+  /**
+   * Paged KV storage: blocks of {@code blockTokens} positions (a backend may round that up to its
+   * kernel's key tile; the result says what it chose) that caches built with {@link
+   * #kvCache(KvBlocks, int[], int)} address through block tables. Empty when the backend has no
+   * paged KV; callers then use whole per-sequence caches and share nothing.
+   */
+  default java.util.Optional<KvBlocks> kvBlocks(int layers, int kvHeads, int headDim, int blockTokens,
+      DType dtype) {
+    return java.util.Optional.empty();
+  }
+
+  /**
+   * A cache of {@code capacity} positions whose position p lies in block {@code table[p /
+   * blockTokens]} of {@code blocks}; the table must cover the capacity. Blocks may appear in other
+   * tables too: the caller must not write a shared block (positions it did not compute itself).
+   */
+  default KvCache kvCache(KvBlocks blocks, int[] table, int capacity) {
+    throw new dev.glance.engine.GlanceException.Unsupported("this backend has no paged KV cache");
+  }
+
   /** Writes k and v rows (kvHeads*headDim wide) at positions [start, start + k.rows) of a layer. */
   void writeKv(KvCache cache, int layer, int start, Tensor k, Tensor v);
 

@@ -230,6 +230,7 @@ public final class InferenceRunner {
           metrics.generation(t.preprocessMs(), t.visionMs(), t.prefillMs(), t.decodeMs(), r.promptTokens(),
               r.imageTokens(), r.completionTokens());
           metrics.visionCache(r.visionCacheHits(), r.imageHashes().size() - r.visionCacheHits());
+          metrics.prefixCache(r.cachedTokens());
           if (r.finishReason() == FinishReason.CANCELLED) {
             throw cancelled(job.cancelReason().orElse(CancelReason.SHUTDOWN), trace);
           }

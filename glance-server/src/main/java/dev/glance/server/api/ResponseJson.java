@@ -31,7 +31,8 @@ final class ResponseJson {
 
   /**
    * OpenAI's usage, with the image tokens (part of the prompt tokens) also given on their own,
-   * the cached prompt tokens (0 until there is a prefix cache) and what the request cost.
+   * the cached prompt tokens (served from the prefix KV cache, not prefilled) and what the request
+   * cost.
    */
   static ObjectNode usage(GenerationResult r, UsageRecord used) {
     ObjectNode u = JSON.objectNode();
@@ -49,7 +50,8 @@ final class ResponseJson {
    * Where the time went, in milliseconds: waiting for the engine, preprocessing (images and
    * prompt), the vision encoder, prefill, decoding, arrival to first text, and in all; and the
    * decode speed in tokens per second after the first token. {@code cache} says what the caches
-   * saved: {@code vision_hits} images whose embeddings were reused, and {@code response} whether
+   * saved: {@code vision_hits} images whose embeddings were reused, {@code prefix_tokens} prompt
+   * tokens whose keys and values came from the prefix cache, and {@code response} whether
    * the whole answer came from the response cache (then every engine stage is 0).
    */
   static ObjectNode timings(GenerationResult r, RequestTrace trace, boolean responseCached) {
@@ -68,7 +70,8 @@ final class ResponseJson {
     if (steps > 0 && engine.decodeMs() > 0) {
       t.put("decode_tokens_per_second", round(steps / (engine.decodeMs() / 1000)));
     }
-    t.putObject("cache").put("vision_hits", r.visionCacheHits()).put("response", responseCached);
+    t.putObject("cache").put("vision_hits", r.visionCacheHits()).put("prefix_tokens", r.cachedTokens())
+        .put("response", responseCached);
     return t;
   }
 

@@ -126,7 +126,8 @@ public final class ResponseCache {
   /** The result as a cache answers it: the same text and tokens, no engine time, no vision work. */
   public static GenerationResult replayed(GenerationResult r) {
     return new GenerationResult(r.text(), r.reasoning(), r.answer(), r.tokenIds().clone(), r.promptTokens(),
-        r.imageTokens(), r.finishReason(), new Timings(0, 0, 0, 0), r.imageHashes(), 0, r.nonFiniteLogitSteps());
+        r.imageTokens(), r.finishReason(), new Timings(0, 0, 0, 0), r.imageHashes(), 0, r.nonFiniteLogitSteps(),
+        0);
   }
 
   private static long weight(GenerationResult r) {

@@ -5,6 +5,7 @@ import dev.glance.engine.runtime.BatchScheduler;
 import dev.glance.engine.runtime.GenerationRequest;
 import dev.glance.engine.runtime.GenerationResult;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -120,6 +121,11 @@ public final class EngineWorker implements InferenceService {
   @Override
   public int running() {
     return runningNow.get();
+  }
+
+  @Override
+  public Optional<BatchScheduler.KvUsage> kvUsage() {
+    return Optional.of(scheduler.kvUsage());
   }
 
   @Override

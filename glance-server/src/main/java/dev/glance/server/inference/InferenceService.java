@@ -1,7 +1,9 @@
 package dev.glance.server.inference;
 
+import dev.glance.engine.runtime.BatchScheduler;
 import dev.glance.engine.runtime.GenerationRequest;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * What the HTTP routes call to run generations: admission first ({@link #reserve}, before any
@@ -24,6 +26,11 @@ public interface InferenceService {
 
   /** Requests the engine is running now. */
   int running();
+
+  /** The engine's KV block pool now, when it has one (for gauges; callable from any thread). */
+  default Optional<BatchScheduler.KvUsage> kvUsage() {
+    return Optional.empty();
+  }
 
   /**
    * Stops admitting requests, lets admitted ones finish for up to {@code grace}, then cancels the

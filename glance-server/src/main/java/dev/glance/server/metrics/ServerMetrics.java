@@ -1,5 +1,6 @@
 package dev.glance.server.metrics;
 
+import dev.glance.engine.runtime.BatchScheduler;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -7,7 +8,9 @@ import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Optional;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * The server's Prometheus metrics, in a registry of its own (no global state): requests by route
@@ -39,6 +42,7 @@ public final class ServerMetrics {
   private final Counter flagged;
   private final Counter cacheHits;
   private final Counter cacheMisses;
+  private final Counter prefixTokens;
 
   public ServerMetrics() {
     requests = Counter.builder().name("glance_http_requests_total")
@@ -63,12 +67,17 @@ public final class ServerMetrics {
     flagged = Counter.builder().name("glance_flagged_requests_total")
         .help("Requests the request log flags for a look, by flag").labelNames("flag").register(registry);
     cacheHits = Counter.builder().name("glance_cache_hits_total")
-        .help("Cache lookups answered from the cache, by cache (vision: per image; response: per request)")
+        .help("Cache lookups answered from the cache, by cache (vision: per image; response: per request;"
+            + " prefix: per generation that reused at least one cached KV block)")
         .labelNames("cache").register(registry);
     cacheMisses = Counter.builder().name("glance_cache_misses_total")
-        .help("Cache lookups that had to compute, by cache (vision: per image; response: per request)")
+        .help("Cache lookups that had to compute, by cache (vision: per image; response: per request;"
+            + " prefix: per generation that prefilled its whole prompt)")
         .labelNames("cache").register(registry);
-    for (String cache : new String[] {"vision", "response"}) {
+    prefixTokens = Counter.builder().name("glance_prefix_cached_tokens_total")
+        .help("Prompt tokens whose keys and values came from the prefix cache instead of prefill")
+        .register(registry);
+    for (String cache : new String[] {"vision", "response", "prefix"}) {
       cacheHits.labelValues(cache);
       cacheMisses.labelValues(cache);
     }
@@ -86,6 +95,28 @@ public final class ServerMetrics {
         .register(registry);
     GaugeWithCallback.builder().name("glance_requests_running")
         .help("Requests the engine is running").callback(cb -> cb.call(running.getAsInt()))
+        .register(registry);
+  }
+
+  /**
+   * Registers gauges of the engine's KV block pool, read at scrape time: blocks by state (used by
+   * running sequences, cached prompt prefixes, free) and positions per block. Nothing is exported
+   * while the service has no pool.
+   */
+  public void kvGauges(Supplier<Optional<BatchScheduler.KvUsage>> usage) {
+    GaugeWithCallback.builder().name("glance_kv_blocks")
+        .help("KV cache blocks of the engine's pool by state: used (running sequences), cached (prompt"
+            + " prefixes kept for reuse, evictable), free")
+        .labelNames("state")
+        .callback(cb -> usage.get().ifPresent(u -> {
+          cb.call(u.usedBlocks(), "used");
+          cb.call(u.cachedBlocks(), "cached");
+          cb.call(u.totalBlocks() - u.usedBlocks() - u.cachedBlocks(), "free");
+        }))
+        .register(registry);
+    GaugeWithCallback.builder().name("glance_kv_block_positions")
+        .help("Token positions per KV cache block")
+        .callback(cb -> usage.get().ifPresent(u -> cb.call(u.blockTokens())))
         .register(registry);
   }
 
@@ -124,6 +155,12 @@ public final class ServerMetrics {
   /** Counts one lookup of {@code cache} ("vision" or "response"). */
   public void cache(String cache, boolean hit) {
     (hit ? cacheHits : cacheMisses).labelValues(cache).inc();
+  }
+
+  /** Counts a generation's prefix-cache lookup: a hit when some prompt tokens came from cached blocks. */
+  public void prefixCache(int cachedTokens) {
+    (cachedTokens > 0 ? cacheHits : cacheMisses).labelValues("prefix").inc();
+    prefixTokens.inc(cachedTokens);
   }
 
   /** Counts a generation's vision-embedding lookups: one per image. */

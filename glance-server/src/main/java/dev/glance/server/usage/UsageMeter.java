@@ -64,11 +64,13 @@ public final class UsageMeter {
     int images = 0;
     String hashes = null;
     String finish = null;
+    int cachedTokens = 0;
     if (e.result().isPresent()) {
       GenerationResult g = e.result().get();
       imageTokens = g.imageTokens();
       promptTokens = g.promptTokens();
       completionTokens = g.completionTokens();
+      cachedTokens = g.cachedTokens();
       var t = g.timings();
       vision = t.visionMs();
       prefill = t.prefillMs();
@@ -80,7 +82,7 @@ public final class UsageMeter {
       finish = g.finishReason().name().toLowerCase(Locale.ROOT);
     }
     return new UsageRecord(e.requestId(), e.arrived(), e.keyId(), e.clientIp(), e.route(), e.model(), images, hashes,
-        promptTokens - imageTokens, imageTokens, 0, completionTokens, e.queueMs(), vision, prefill, decode, busy,
+        promptTokens - imageTokens, imageTokens, cachedTokens, completionTokens, e.queueMs(), vision, prefill, decode, busy,
         e.latencyMs(), e.status(), finish, cost.charge(busy, promptTokens, completionTokens),
         cost.referenceCharge(promptTokens, completionTokens), cost.currency());
   }

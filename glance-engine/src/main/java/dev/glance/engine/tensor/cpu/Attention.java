@@ -135,15 +135,23 @@ final class Attention {
       }
       sc.lim[r] = start + pos + 1;
     }
+    // Key block j0 lies in pool block table[j0 / bt], at offset j0 % bt (a multiple of TB).
+    CpuKvBlocks pool = cache.blocks;
+    int[] table = cache.table;
+    int bt = pool.blockTokens;
+    int kBase = pool.base(layer, g);
+    int vBase = kBase + pool.keySize;
     KeyBlocks blocks = cache.dtype == DType.F32
         ? (s, j0) -> {
-            s.kArr = cache.keys[layer][g];
-            s.kOff = j0 * hd;
-            s.vArr = cache.values[layer][g];
-            s.vOff = j0 * TB;
-            s.vChunk = cache.stride * TB;
+            float[] a = pool.f32(table[j0 / bt]);
+            int within = j0 % bt;
+            s.kArr = a;
+            s.kOff = kBase + within * hd;
+            s.vArr = a;
+            s.vOff = vBase + within * TB;
+            s.vChunk = bt * TB;
           }
-        : (s, j0) -> widen(s, cache, layer, g, j0);
+        : (s, j0) -> widen(s, cache, kBase, vBase, j0);
     tile(sc, rows, hd, cache.headPad, 0, blocks);
     for (int r = 0; r < rows; r++) {
       int pos = (i0 + r) / group;
@@ -153,21 +161,23 @@ final class Attention {
   }
 
   /** Copies a bf16 key/value block (j0 a multiple of TB) to float32 scratch. */
-  private static void widen(Scratch s, CpuKvCache cache, int layer, int g, int j0) {
-    short[] kt = cache.keys16[layer][g];
-    short[] vs = cache.values16[layer][g];
+  private static void widen(Scratch s, CpuKvCache cache, int kBase, int vBase, int j0) {
+    CpuKvBlocks pool = cache.blocks;
+    int bt = pool.blockTokens;
+    short[] a = pool.bf16(cache.table[j0 / bt]);
+    int within = j0 % bt;
     int hd = cache.headDim;
     int kLen = hd * TB;
-    int kSrc = j0 * hd;
+    int kSrc = kBase + within * hd;
     for (int i = 0; i < kLen; i++) {
-      s.kBlock[i] = Float.intBitsToFloat((kt[kSrc + i] & 0xffff) << 16);
+      s.kBlock[i] = Float.intBitsToFloat((a[kSrc + i] & 0xffff) << 16);
     }
     int chunks = cache.headPad / TB;
     for (int c = 0; c < chunks; c++) {
-      int vSrc = c * cache.stride * TB + j0 * TB;
+      int vSrc = vBase + c * bt * TB + within * TB;
       int dst = c * TB * TB;
       for (int i = 0; i < TB * TB; i++) {
-        s.vBlock[dst + i] = Float.intBitsToFloat((vs[vSrc + i] & 0xffff) << 16);
+        s.vBlock[dst + i] = Float.intBitsToFloat((a[vSrc + i] & 0xffff) << 16);
       }
     }
     s.kArr = s.kBlock;

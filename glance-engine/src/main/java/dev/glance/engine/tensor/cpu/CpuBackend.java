@@ -3,6 +3,7 @@ package dev.glance.engine.tensor.cpu;
 import dev.glance.engine.GlanceException;
 import dev.glance.engine.tensor.Backend;
 import dev.glance.engine.tensor.DType;
+import dev.glance.engine.tensor.KvBlocks;
 import dev.glance.engine.tensor.KvCache;
 import dev.glance.engine.tensor.Quantizer;
 import dev.glance.engine.tensor.Tensor;
@@ -10,6 +11,7 @@ import dev.glance.engine.tensor.TensorData;
 import dev.glance.engine.tensor.Weight;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Optional;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -436,7 +438,20 @@ public final class CpuBackend implements Backend {
 
   @Override
   public KvCache kvCache(int layers, int kvHeads, int headDim, int capacity, DType dtype) {
-    return new CpuKvCache(layers, kvHeads, headDim, capacity, dtype);
+    return CpuKvCache.standalone(layers, kvHeads, headDim, capacity, dtype);
+  }
+
+  @Override
+  public Optional<KvBlocks> kvBlocks(int layers, int kvHeads, int headDim, int blockTokens, DType dtype) {
+    return Optional.of(new CpuKvBlocks(layers, kvHeads, headDim, blockTokens, dtype));
+  }
+
+  @Override
+  public KvCache kvCache(KvBlocks blocks, int[] table, int capacity) {
+    if (!(blocks instanceof CpuKvBlocks store)) {
+      throw new IllegalArgumentException("KV blocks of another backend: " + blocks.getClass().getName());
+    }
+    return new CpuKvCache(store, table, capacity);
   }
 
   /** Bytes a KV cache holds (for memory reports). */

@@ -4,66 +4,60 @@ import dev.glance.engine.tensor.DType;
 import dev.glance.engine.tensor.KvCache;
 
 /**
- * Keys and values per layer and KV head, laid out in panels for the blocked attention kernel:
- * keys in blocks of TB positions, each block transposed ([block][headDim][TB], so one vector
- * holds one dimension of TB consecutive keys), and values in TB-wide column chunks
- * ([chunk][position][TB]). Stored as float32, or as bfloat16 (half the
- * memory; rounded to nearest even on write, widened when a block is read). Position and head
- * dimension are padded to whole vector tiles so blocks never need bounds checks; the padding
- * stays zero.
+ * One sequence's keys and values: a block table into {@link CpuKvBlocks}, position p in block
+ * {@code table[p / blockTokens]}. The blocks may be shared with other sequences (a cached prompt
+ * prefix) or, for a cache made on its own, belong to a private store sized to its capacity.
  */
 final class CpuKvCache implements KvCache {
+  final CpuKvBlocks blocks;
+  final int[] table;
   final DType dtype;
   final int kvHeads;
   final int headDim;
-  /** Positions per head, padded to a whole number of key blocks plus one. */
-  final int stride;
-  /** Head dimension padded to a whole number of value tiles. */
   final int headPad;
-  /** [layer][kvHead] -> keys [stride/TB][headDim][TB], values [headPad/TB][stride][TB]; f32 or bf16. */
-  final float[][][] keys;
-  final float[][][] values;
-  final short[][][] keys16;
-  final short[][][] values16;
   private final int capacity;
   private int length;
 
-  CpuKvCache(int layers, int kvHeads, int headDim, int capacity, DType dtype) {
-    if (dtype != DType.F32 && dtype != DType.BF16) {
-      throw new IllegalArgumentException("KV cache dtype must be F32 or BF16, not " + dtype);
+  CpuKvCache(CpuKvBlocks blocks, int[] table, int capacity) {
+    if (capacity < 0 || (long) table.length * blocks.blockTokens < capacity) {
+      throw new IllegalArgumentException("a block table of " + table.length + " blocks of " + blocks.blockTokens
+          + " positions cannot hold " + capacity + " positions");
     }
-    this.dtype = dtype;
-    this.kvHeads = kvHeads;
-    this.headDim = headDim;
+    blocks.materialise(table);
+    this.blocks = blocks;
+    this.table = table.clone();
+    this.dtype = blocks.dtype;
+    this.kvHeads = blocks.kvHeads;
+    this.headDim = blocks.headDim;
+    this.headPad = blocks.headPad;
     this.capacity = capacity;
-    int tile = MatMul.TB;
-    this.stride = Math.addExact((capacity + tile - 1) / tile * tile, tile);
-    this.headPad = (headDim + tile - 1) / tile * tile;
-    int kSize = Math.multiplyExact(headDim, stride);
-    int vSize = Math.multiplyExact(stride, headPad);
-    if (dtype == DType.F32) {
-      keys = new float[layers][kvHeads][kSize];
-      values = new float[layers][kvHeads][vSize];
-      keys16 = null;
-      values16 = null;
-    } else {
-      keys = null;
-      values = null;
-      keys16 = new short[layers][kvHeads][kSize];
-      values16 = new short[layers][kvHeads][vSize];
-    }
   }
 
-  /** Bytes held (keys and values of every layer, padding included). */
+  /** A cache with private blocks covering {@code capacity} positions. */
+  static CpuKvCache standalone(int layers, int kvHeads, int headDim, int capacity, DType dtype) {
+    CpuKvBlocks store = new CpuKvBlocks(layers, kvHeads, headDim, STANDALONE_BLOCK, dtype);
+    int[] table = new int[Math.max(1, (capacity + store.blockTokens - 1) / store.blockTokens)];
+    for (int i = 0; i < table.length; i++) {
+      table[i] = i;
+    }
+    return new CpuKvCache(store, table, capacity);
+  }
+
+  /**
+   * Block size of a cache made on its own: nothing is shared, so the size only has to keep one
+   * block's array well inside an int's range for any model shape while not wasting much past
+   * the capacity.
+   */
+  private static final int STANDALONE_BLOCK = 256;
+
+  /** Bytes of the blocks this cache refers to (padding included). */
   long bytes() {
-    int layers = layers();
-    long per = (long) headDim * stride + (long) stride * headPad;
-    return layers * kvHeads * per * (dtype == DType.F32 ? 4 : 2);
+    return table.length * blocks.blockBytes();
   }
 
   @Override
   public int layers() {
-    return keys != null ? keys.length : keys16.length;
+    return blocks.layers;
   }
 
   @Override
@@ -96,22 +90,27 @@ final class CpuKvCache implements KvCache {
   /** Stores row {@code row} of k and v (kvHeads*headDim wide) at position {@code pos}. */
   void put(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
     int tile = MatMul.TB;
-    int kBase = pos / tile * headDim * tile + pos % tile;
+    int bt = blocks.blockTokens;
+    int id = table[pos / bt];
+    int within = pos % bt;
+    int kAt = within / tile * headDim * tile + within % tile;
+    int vAt = within * tile;
+    int vChunk = bt * tile;
     for (int g = 0; g < kvHeads; g++) {
       int src = g * headDim;
+      int kBase = blocks.base(layer, g) + kAt;
+      int vBase = blocks.base(layer, g) + blocks.keySize + vAt;
       if (dtype == DType.F32) {
-        float[] kt = keys[layer][g];
-        float[] vs = values[layer][g];
+        float[] a = blocks.f32(id);
         for (int d = 0; d < headDim; d++) {
-          kt[kBase + d * tile] = k[kOff + src + d];
-          vs[d / tile * stride * tile + pos * tile + d % tile] = v[vOff + src + d];
+          a[kBase + d * tile] = k[kOff + src + d];
+          a[vBase + d / tile * vChunk + d % tile] = v[vOff + src + d];
         }
       } else {
-        short[] kt = keys16[layer][g];
-        short[] vs = values16[layer][g];
+        short[] a = blocks.bf16(id);
         for (int d = 0; d < headDim; d++) {
-          kt[kBase + d * tile] = toBf16(k[kOff + src + d]);
-          vs[d / tile * stride * tile + pos * tile + d % tile] = toBf16(v[vOff + src + d]);
+          a[kBase + d * tile] = toBf16(k[kOff + src + d]);
+          a[vBase + d / tile * vChunk + d % tile] = toBf16(v[vOff + src + d]);
         }
       }
     }

@@ -33,6 +33,13 @@ final class MatMul {
   /** Reduction slice: an NR x KC packed panel stays in L1 while every token block passes. */
   static final int KC = 256;
   /**
+   * Tokens whose KC-slice (GROUP_TOKENS x KC floats, 256 KiB) the panels of a chunk share from
+   * L2; longer prompts are done in groups of this many, repacking each panel once per group.
+   */
+  static final int GROUP_TOKENS = 256;
+  /** Panels that share one pass over a token group: their sums (c) wait between slices. */
+  static final int CHUNK_PANELS = 16;
+  /**
    * From this many tokens on, the matrix-matrix path wins over converting each weight row once
    * and dotting it with every token ({@link #streamTokens}); one token streams rows directly.
    * Measured on AVX2 (13696 x 2048, one thread): at 10 tokens both cost about the same for BF16
@@ -218,30 +225,43 @@ final class MatMul {
       }
     });
     int panels = (outF + NR - 1) / NR;
-    parallel.forEachWorker(panels, 1, (worker, p0, p1) -> {
+    int groupBlocks = Math.max(1, GROUP_TOKENS / TB);
+    // Up to CHUNK_PANELS panels go slice by slice (KC) and, within a slice, each against one group
+    // of token blocks, so the group's tokens for that slice stay in L2 while every panel passes.
+    parallel.forEachWorker(panels, 1, (worker, from, to) -> {
       float[] wp = panel[worker];
-      if (acc[worker].length < blocks * NR * TB) {
-        acc[worker] = new float[blocks * NR * TB];
+      int perPanel = blocks * NR * TB;
+      if (acc[worker].length < CHUNK_PANELS * perPanel) {
+        acc[worker] = new float[CHUNK_PANELS * perPanel];
       }
       float[] c = acc[worker];
-      for (int p = p0; p < p1; p++) {
-        int row0 = p * NR;
-        int rowsHere = Math.min(NR, outF - row0);
-        for (int k0 = 0; k0 < inF; k0 += KC) {
-          int kc = Math.min(KC, inF - k0);
-          pack(w, row0, rowsHere, k0, kc, wp);
-          for (int b = 0; b < blocks; b++) {
-            panelKernel(xt, b * inF * TB + k0 * TB, wp, kc, c, b * NR * TB, k0 > 0);
+      for (int p0 = from; p0 < to; p0 += CHUNK_PANELS) {
+        int p1 = Math.min(to, p0 + CHUNK_PANELS);
+        for (int g0 = 0; g0 < blocks; g0 += groupBlocks) {
+          int g1 = Math.min(blocks, g0 + groupBlocks);
+          for (int k0 = 0; k0 < inF; k0 += KC) {
+            int kc = Math.min(KC, inF - k0);
+            for (int p = p0; p < p1; p++) {
+              pack(w, p * NR, Math.min(NR, outF - p * NR), k0, kc, wp);
+              int cp = (p - p0) * perPanel;
+              for (int b = g0; b < g1; b++) {
+                panelKernel(xt, b * inF * TB + k0 * TB, wp, kc, c, cp + b * NR * TB, k0 > 0);
+              }
+            }
           }
         }
-        for (int b = 0; b < blocks; b++) {
-          int tokens = Math.min(TB, n - b * TB);
-          for (int r = 0; r < rowsHere; r++) {
-            int row = row0 + r;
-            float add = bias == null ? 0f : bias[row];
-            int cb = b * NR * TB + r * TB;
-            for (int lane = 0; lane < tokens; lane++) {
-              os[(b * TB + lane) * outF + row] = c[cb + lane] + add;
+        for (int p = p0; p < p1; p++) {
+          int row0 = p * NR;
+          int rowsHere = Math.min(NR, outF - row0);
+          for (int b = 0; b < blocks; b++) {
+            int tokens = Math.min(TB, n - b * TB);
+            for (int r = 0; r < rowsHere; r++) {
+              int row = row0 + r;
+              float add = bias == null ? 0f : bias[row];
+              int cb = (p - p0) * perPanel + b * NR * TB + r * TB;
+              for (int lane = 0; lane < tokens; lane++) {
+                os[(b * TB + lane) * outF + row] = c[cb + lane] + add;
+              }
             }
           }
         }

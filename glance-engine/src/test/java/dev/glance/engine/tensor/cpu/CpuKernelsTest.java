@@ -82,9 +82,10 @@ class CpuKernelsTest {
   @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
   void linearMatchesScalar(DType dtype) {
     // Token counts for each path: one streamed row at a time, a few tokens per converted row pair
-    // (odd rows, tokens not a multiple of four), tiles with a partial token block.
+    // (odd rows, tokens not a multiple of four), tiles with a partial token block, and more tokens
+    // than one group and more panels than one chunk (MatMul.GROUP_TOKENS, CHUNK_PANELS).
     int[][] shapes = {{1, 37, 19}, {2, 37, 19}, {5, 64, 33}, {3, 129, 70}, {7, 8, 1}, {8, 33, 13}, {9, 70, 17},
-      {11, 45, 9}, {37, 300, 29}, {70, 513, 25}};
+      {11, 45, 9}, {37, 300, 29}, {70, 513, 25}, {300, 45, 203}};
     for (int[] s : shapes) {
       int n = s[0];
       int in = s[1];

@@ -20,9 +20,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * Candidate register tiles for the matrix-product micro-kernel, one thread, same work for each:
  * {@link #TOKENS} tokens by {@link #ROWS} weight rows over a {@link #KC}-long slice
  * (2 x 192 x 24 x 256 = 2.36 MFLOP per call; GFLOP/s = 2359.296 / microseconds). Names are
- * rows x vectors: k6x2 keeps 12 accumulators for 6 rows and 2 vectors of tokens. k6x2rows reads
- * the weight panel row-major instead of interleaved. Picks the tile for this machine's vector
- * width and register count (MatMul's tile is chosen the same way at class load).
+ * rows x vectors of tokens: k6x2 keeps 12 accumulators for 6 rows and 2 vectors of tokens; k6x2rows
+ * reads the weight panel row by row instead of interleaved. MatMul picks its tile (NR) from the
+ * vector register count; this is how the choice was made. On AVX2 (16 registers) C2 keeps every
+ * weight broadcast of an iteration live at once, so a tile needs rows x vectors + vectors + rows
+ * registers: k4x2 (14) ran at about 85 GFLOP/s on one Zen 3 core, k6x2 (20) and k12x2 (38) spill
+ * and ran at about 40.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

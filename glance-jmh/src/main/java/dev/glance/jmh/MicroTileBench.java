@@ -22,10 +22,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * (2 x 192 x 24 x 256 = 2.36 MFLOP per call; GFLOP/s = 2359.296 / microseconds). Names are
  * rows x vectors of tokens: k6x2 keeps 12 accumulators for 6 rows and 2 vectors of tokens; k6x2rows
  * reads the weight panel row by row instead of interleaved. MatMul picks its tile (NR) from the
- * vector register count; this is how the choice was made. On AVX2 (16 registers) C2 keeps every
- * weight broadcast of an iteration live at once, so a tile needs rows x vectors + vectors + rows
- * registers: k4x2 (14) ran at about 85 GFLOP/s on one Zen 3 core, k6x2 (20) and k12x2 (38) spill
- * and ran at about 40.
+ * vector register count. On AVX2 (16 registers) the likely cost of a big tile is spilling: if C2
+ * keeps every weight broadcast of an iteration live, a tile needs rows x vectors + vectors + rows
+ * registers (k4x2: 14, k6x2: 20, k12x2: 38). Measured by thread CPU time on one loaded Zen 3 core,
+ * the same kernels gave k4x2 about 85 GFLOP/s and k6x2/k12x2 about 40; this wall-clock benchmark,
+ * on the same loaded machine, gave k12x2 60 us and k4x2 81 us, which is not explained yet. The
+ * choice of NR rests on the whole product (k4x2 faster at 512 tokens in every run).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

@@ -81,7 +81,11 @@ class CpuKernelsTest {
   @ParameterizedTest
   @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
   void linearMatchesScalar(DType dtype) {
-    int[][] shapes = {{1, 37, 19}, {5, 64, 33}, {3, 129, 70}, {7, 8, 1}, {8, 33, 13}, {37, 300, 29}, {70, 513, 25}};
+    // Token counts for each path: one streamed row at a time, a few tokens per converted row pair
+    // (odd rows, tokens not a multiple of four), tiles with a partial token block, and more tokens
+    // than one group and more panels than one chunk (MatMul.GROUP_TOKENS, CHUNK_PANELS).
+    int[][] shapes = {{1, 37, 19}, {2, 37, 19}, {5, 64, 33}, {3, 129, 70}, {7, 8, 1}, {8, 33, 13}, {9, 70, 17},
+      {11, 45, 9}, {37, 300, 29}, {70, 513, 25}, {300, 45, 203}};
     for (int[] s : shapes) {
       int n = s[0];
       int in = s[1];
@@ -114,7 +118,8 @@ class CpuKernelsTest {
   @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0"})
   void quantisedLinearMatchesScalarOnDequantisedValues(DType format) {
     // Token counts on both sides of the streaming/tiled switch; widths in whole blocks.
-    int[][] shapes = {{1, 32, 19}, {3, 96, 37}, {5, 320, 13}, {8, 64, 25}, {33, 160, 29}, {70, 288, 7}};
+    int[][] shapes = {{1, 32, 19}, {2, 64, 9}, {3, 96, 37}, {5, 320, 13}, {8, 64, 25}, {9, 96, 11}, {33, 160, 29},
+      {70, 288, 7}};
     for (int[] s : shapes) {
       int n = s[0];
       int in = s[1];

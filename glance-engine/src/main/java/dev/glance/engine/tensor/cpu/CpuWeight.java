@@ -260,60 +260,83 @@ sealed interface CpuWeight extends Weight
     }
 
     /**
-     * Two rows per pass share each loaded x vector and keep two independent accumulators. Per
-     * block: 32 bytes widen to shorts, 16-bit products (|w|, |x| <= 127, so two products still
-     * fit in 16 bits) add pairwise into ints, and one convert and one FMA with d_w * d_x
-     * finish it. All inline, as in dotRows.
+     * Four rows per pass share each loaded x vector and keep four independent accumulators (two
+     * rows measured 7% slower from L2). Per block: 32 bytes widen to shorts, 16-bit products
+     * (|w|, |x| <= 127, so two products still fit in 16 bits) add pairwise into ints, and one
+     * convert and one FMA with d_w * d_x finish it. All inline, as in dotRows.
      */
     @Override
     public void dotRowsInt8(int r0, int r1, short[] xq, float[] xd, int xBlock, float[] out, int outOff) {
       int blocks = cols / DType.BLOCK;
       long rowBytes = blocks * 34L;
       int r = r0;
-      for (; r + 1 < r1; r += 2) {
+      for (; r + 3 < r1; r += 4) {
         long a = r * rowBytes;
         FloatVector acc0 = FloatVector.zero(F256);
-        FloatVector acc1 = FloatVector.zero(F256);
+        FloatVector acc1 = acc0;
+        FloatVector acc2 = acc0;
+        FloatVector acc3 = acc0;
         for (int b = 0; b < blocks; b++, a += 34) {
           int xo = (xBlock + b) * DType.BLOCK;
           ShortVector x0 = ShortVector.fromArray(S256, xq, xo);
           ShortVector x1 = ShortVector.fromArray(S256, xq, xo + 16);
           float dx = xd[xBlock + b];
-          IntVector p = ((ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 2, LE)
+          // p: each int lane holds two 16-bit sums; s: the low one sign-extended plus the high one.
+          IntVector p;
+          FloatVector s;
+          p = ((ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 2, LE)
               .convertShape(VectorOperators.B2S, S256, 0)).mul(x0)
               .add(((ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 18, LE)
-                  .convertShape(VectorOperators.B2S, S256, 0)).mul(x1)).reinterpretAsInts();
-          // Each int lane holds two 16-bit sums: sign-extend the low one, shift down the high one.
-          FloatVector s = (FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-              .add(p.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
-          acc0 = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a)) * dx), acc0);
-          long a1 = a + rowBytes;
-          p = ((ShortVector) ByteVector.fromMemorySegment(B128, seg, a1 + 2, LE)
-              .convertShape(VectorOperators.B2S, S256, 0)).mul(x0)
-              .add(((ShortVector) ByteVector.fromMemorySegment(B128, seg, a1 + 18, LE)
                   .convertShape(VectorOperators.B2S, S256, 0)).mul(x1)).reinterpretAsInts();
           s = (FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
               .add(p.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
-          acc1 = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a1)) * dx), acc1);
+          acc0 = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a)) * dx), acc0);
+          p = ((ShortVector) ByteVector.fromMemorySegment(B128, seg, a + rowBytes + 2, LE)
+              .convertShape(VectorOperators.B2S, S256, 0)).mul(x0)
+              .add(((ShortVector) ByteVector.fromMemorySegment(B128, seg, a + rowBytes + 18, LE)
+                  .convertShape(VectorOperators.B2S, S256, 0)).mul(x1)).reinterpretAsInts();
+          s = (FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+              .add(p.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+          acc1 = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a + rowBytes)) * dx), acc1);
+          p = ((ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 2 * rowBytes + 2, LE)
+              .convertShape(VectorOperators.B2S, S256, 0)).mul(x0)
+              .add(((ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 2 * rowBytes + 18, LE)
+                  .convertShape(VectorOperators.B2S, S256, 0)).mul(x1)).reinterpretAsInts();
+          s = (FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+              .add(p.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+          acc2 = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a + 2 * rowBytes)) * dx), acc2);
+          p = ((ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 3 * rowBytes + 2, LE)
+              .convertShape(VectorOperators.B2S, S256, 0)).mul(x0)
+              .add(((ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 3 * rowBytes + 18, LE)
+                  .convertShape(VectorOperators.B2S, S256, 0)).mul(x1)).reinterpretAsInts();
+          s = (FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+              .add(p.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+          acc3 = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a + 3 * rowBytes)) * dx), acc3);
         }
         out[outOff + r] = acc0.reduceLanes(VectorOperators.ADD);
         out[outOff + r + 1] = acc1.reduceLanes(VectorOperators.ADD);
+        out[outOff + r + 2] = acc2.reduceLanes(VectorOperators.ADD);
+        out[outOff + r + 3] = acc3.reduceLanes(VectorOperators.ADD);
       }
-      if (r < r1) {
+      for (; r < r1; r++) {
         long a = r * rowBytes;
-        FloatVector acc = FloatVector.zero(F256);
+        FloatVector acc0 = FloatVector.zero(F256);
         for (int b = 0; b < blocks; b++, a += 34) {
           int xo = (xBlock + b) * DType.BLOCK;
-          IntVector p = ((ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 2, LE)
-              .convertShape(VectorOperators.B2S, S256, 0)).mul(ShortVector.fromArray(S256, xq, xo))
+          ShortVector x0 = ShortVector.fromArray(S256, xq, xo);
+          ShortVector x1 = ShortVector.fromArray(S256, xq, xo + 16);
+          float dx = xd[xBlock + b];
+          IntVector p;
+          FloatVector s;
+          p = ((ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 2, LE)
+              .convertShape(VectorOperators.B2S, S256, 0)).mul(x0)
               .add(((ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 18, LE)
-                  .convertShape(VectorOperators.B2S, S256, 0)).mul(ShortVector.fromArray(S256, xq, xo + 16)))
-              .reinterpretAsInts();
-          FloatVector s = (FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                  .convertShape(VectorOperators.B2S, S256, 0)).mul(x1)).reinterpretAsInts();
+          s = (FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
               .add(p.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
-          acc = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a)) * xd[xBlock + b]), acc);
+          acc0 = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a)) * dx), acc0);
         }
-        out[outOff + r] = acc.reduceLanes(VectorOperators.ADD);
+        out[outOff + r] = acc0.reduceLanes(VectorOperators.ADD);
       }
     }
 
@@ -397,58 +420,82 @@ sealed interface CpuWeight extends Weight
     }
 
     /**
-     * As {@link Q8#dotRowsInt8}: the 16 body bytes widen to shorts once, low nibbles (values
-     * 0..15 of the block) and high nibbles (16..31) split on 16-bit lanes, minus 8.
+     * As {@link Q8#dotRowsInt8}: the 16 body bytes widen to shorts once, and the low nibbles
+     * (values 0..15 of the block) and high nibbles (16..31) split on 16-bit lanes, minus 8.
      */
     @Override
     public void dotRowsInt8(int r0, int r1, short[] xq, float[] xd, int xBlock, float[] out, int outOff) {
       int blocks = cols / DType.BLOCK;
       long rowBytes = blocks * 18L;
       int r = r0;
-      for (; r + 1 < r1; r += 2) {
+      for (; r + 3 < r1; r += 4) {
         long a = r * rowBytes;
         FloatVector acc0 = FloatVector.zero(F256);
-        FloatVector acc1 = FloatVector.zero(F256);
+        FloatVector acc1 = acc0;
+        FloatVector acc2 = acc0;
+        FloatVector acc3 = acc0;
         for (int b = 0; b < blocks; b++, a += 18) {
           int xo = (xBlock + b) * DType.BLOCK;
           ShortVector x0 = ShortVector.fromArray(S256, xq, xo);
           ShortVector x1 = ShortVector.fromArray(S256, xq, xo + 16);
           float dx = xd[xBlock + b];
-          ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 2, LE)
-              .convertShape(VectorOperators.B2S, S256, 0);
-          IntVector p = q.and((short) 15).sub((short) 8).mul(x0)
-              .add(q.lanewise(VectorOperators.ASHR, 4).and((short) 15).sub((short) 8).mul(x1)).reinterpretAsInts();
-          FloatVector s = (FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-              .add(p.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
-          acc0 = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a)) * dx), acc0);
-          long a1 = a + rowBytes;
-          q = (ShortVector) ByteVector.fromMemorySegment(B128, seg, a1 + 2, LE)
+          ShortVector q;
+          IntVector p;
+          FloatVector s;
+          q = (ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 2, LE)
               .convertShape(VectorOperators.B2S, S256, 0);
           p = q.and((short) 15).sub((short) 8).mul(x0)
               .add(q.lanewise(VectorOperators.ASHR, 4).and((short) 15).sub((short) 8).mul(x1)).reinterpretAsInts();
           s = (FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
               .add(p.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
-          acc1 = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a1)) * dx), acc1);
+          acc0 = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a)) * dx), acc0);
+          q = (ShortVector) ByteVector.fromMemorySegment(B128, seg, a + rowBytes + 2, LE)
+              .convertShape(VectorOperators.B2S, S256, 0);
+          p = q.and((short) 15).sub((short) 8).mul(x0)
+              .add(q.lanewise(VectorOperators.ASHR, 4).and((short) 15).sub((short) 8).mul(x1)).reinterpretAsInts();
+          s = (FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+              .add(p.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+          acc1 = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a + rowBytes)) * dx), acc1);
+          q = (ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 2 * rowBytes + 2, LE)
+              .convertShape(VectorOperators.B2S, S256, 0);
+          p = q.and((short) 15).sub((short) 8).mul(x0)
+              .add(q.lanewise(VectorOperators.ASHR, 4).and((short) 15).sub((short) 8).mul(x1)).reinterpretAsInts();
+          s = (FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+              .add(p.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+          acc2 = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a + 2 * rowBytes)) * dx), acc2);
+          q = (ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 3 * rowBytes + 2, LE)
+              .convertShape(VectorOperators.B2S, S256, 0);
+          p = q.and((short) 15).sub((short) 8).mul(x0)
+              .add(q.lanewise(VectorOperators.ASHR, 4).and((short) 15).sub((short) 8).mul(x1)).reinterpretAsInts();
+          s = (FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+              .add(p.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
+          acc3 = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a + 3 * rowBytes)) * dx), acc3);
         }
         out[outOff + r] = acc0.reduceLanes(VectorOperators.ADD);
         out[outOff + r + 1] = acc1.reduceLanes(VectorOperators.ADD);
+        out[outOff + r + 2] = acc2.reduceLanes(VectorOperators.ADD);
+        out[outOff + r + 3] = acc3.reduceLanes(VectorOperators.ADD);
       }
-      if (r < r1) {
+      for (; r < r1; r++) {
         long a = r * rowBytes;
-        FloatVector acc = FloatVector.zero(F256);
+        FloatVector acc0 = FloatVector.zero(F256);
         for (int b = 0; b < blocks; b++, a += 18) {
           int xo = (xBlock + b) * DType.BLOCK;
-          ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 2, LE)
+          ShortVector x0 = ShortVector.fromArray(S256, xq, xo);
+          ShortVector x1 = ShortVector.fromArray(S256, xq, xo + 16);
+          float dx = xd[xBlock + b];
+          ShortVector q;
+          IntVector p;
+          FloatVector s;
+          q = (ShortVector) ByteVector.fromMemorySegment(B128, seg, a + 2, LE)
               .convertShape(VectorOperators.B2S, S256, 0);
-          IntVector p = q.and((short) 15).sub((short) 8).mul(ShortVector.fromArray(S256, xq, xo))
-              .add(q.lanewise(VectorOperators.ASHR, 4).and((short) 15).sub((short) 8)
-                  .mul(ShortVector.fromArray(S256, xq, xo + 16)))
-              .reinterpretAsInts();
-          FloatVector s = (FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+          p = q.and((short) 15).sub((short) 8).mul(x0)
+              .add(q.lanewise(VectorOperators.ASHR, 4).and((short) 15).sub((short) 8).mul(x1)).reinterpretAsInts();
+          s = (FloatVector) p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
               .add(p.lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0);
-          acc = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a)) * xd[xBlock + b]), acc);
+          acc0 = s.fma(FloatVector.broadcast(F256, Float.float16ToFloat(seg.get(LE_SHORT, a)) * dx), acc0);
         }
-        out[outOff + r] = acc.reduceLanes(VectorOperators.ADD);
+        out[outOff + r] = acc0.reduceLanes(VectorOperators.ADD);
       }
     }
 

@@ -173,6 +173,9 @@ class CpuKernelsTest {
     x[7] = 0.5f * x[0]; // not a tie by itself, but exercises a second value per block
     java.util.Arrays.fill(x, 32, 64, 0f); // an all-zero block
     x[100] = -1.5f; // the block's extreme: q = -127 exactly
+    // Block 4: scale exactly 1, so these are ties, which go away from zero.
+    float[] ties = {127f, 2.5f, -2.5f, 0.5f, -0.5f, 126.5f, -0.49f};
+    System.arraycopy(ties, 0, x, 128, ties.length);
     Q8Rows q = new Q8Rows();
     q.quantize(x, n, cols);
     float[] expected = q8RoundTrip(x);
@@ -182,6 +185,10 @@ class CpuKernelsTest {
       assertTrue(Math.abs(q.values()[i]) <= 127, "element " + i + " out of int8 range");
     }
     assertEquals(-127, q.values()[100]);
+    short[] tiesQ = {127, 3, -3, 1, -1, 127, 0};
+    for (int i = 0; i < tiesQ.length; i++) {
+      assertEquals(tiesQ[i], q.values()[128 + i], "tie " + ties[i]);
+    }
   }
 
   /**

@@ -33,7 +33,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
+// Long warm-up: until C2 compiles a kernel, the Vector API runs interpreted (and allocating),
+// hundreds of times slower, and the four-row kernels reach the compile thresholds only after
+// ~10 s of that (seen with -jvmArgsAppend -XX:+PrintCompilation).
+@Warmup(iterations = 8, time = 2)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx4g"})
 public class DecodeKernelBench {

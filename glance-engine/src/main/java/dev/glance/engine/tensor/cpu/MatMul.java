@@ -1,5 +1,6 @@
 package dev.glance.engine.tensor.cpu;
 
+import dev.glance.engine.tensor.DType;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -53,6 +54,13 @@ final class MatMul {
   private final float[][] panel;
   private final float[][] acc;
   private final float[][] rowPair;
+  /** The decode vector(s) quantised for block-format weights, reused across calls. */
+  private final Q8Rows quantizedX = new Q8Rows();
+
+  /** One call of a row kernel: rows [r0, r1) of the weight against token t. */
+  private interface RowKernel {
+    void run(int r0, int r1, int t);
+  }
 
   MatMul(ParallelRange parallel) {
     this.parallel = parallel;
@@ -76,6 +84,18 @@ final class MatMul {
   private void streamRows(CpuWeight w, float[] xs, int n, float[] bias, float[] os) {
     int inF = w.cols();
     int outF = w.rows();
+    RowKernel kernel;
+    if (CpuWeight.INT8 && w instanceof CpuWeight.IntDot q) {
+      // Block formats multiply in integer lanes against x quantised here, once per call, and
+      // shared by every row and thread (see CpuWeight.IntDot).
+      quantizedX.quantize(xs, n, inF);
+      short[] xq = quantizedX.values();
+      float[] xd = quantizedX.scales();
+      int blocksPerRow = inF / DType.BLOCK;
+      kernel = (r0, r1, t) -> q.dotRowsInt8(r0, r1, xq, xd, t * blocksPerRow, os, t * outF);
+    } else {
+      kernel = (r0, r1, t) -> w.dotRows(r0, r1, xs, t * inF, os, t * outF);
+    }
     // Rows in blocks small enough that a block read for token 0 is still in cache for token 1.
     int block = 32;
     int blocks = (outF + block - 1) / block;
@@ -84,7 +104,7 @@ final class MatMul {
         int r0 = b * block;
         int r1 = Math.min(outF, r0 + block);
         for (int t = 0; t < n; t++) {
-          w.dotRows(r0, r1, xs, t * inF, os, t * outF);
+          kernel.run(r0, r1, t);
           if (bias != null) {
             for (int r = r0; r < r1; r++) {
               os[t * outF + r] += bias[r];

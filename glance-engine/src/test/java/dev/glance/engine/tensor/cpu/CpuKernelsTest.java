@@ -136,17 +136,109 @@ class CpuKernelsTest {
       float[] x = random(n * in);
       Tensor o = B.allocate(n, out);
       B.linear(B.upload(x, n, in), weight, null, o);
+      // Decode (few tokens) multiplies against x quantised to Q8 blocks; the reference does
+      // the same with the plain quantiser below, so only the kernels' arithmetic is compared.
+      float[] xr = n < MatMul.GEMM_MIN_ROWS && CpuWeight.INT8 ? q8RoundTrip(x) : x;
       double[] ref = new double[n * out];
       for (int t = 0; t < n; t++) {
         for (int r = 0; r < out; r++) {
           double acc = 0;
           for (int i = 0; i < in; i++) {
-            acc += (double) deq[r * in + i] * x[t * in + i];
+            acc += (double) deq[r * in + i] * xr[t * in + i];
           }
           ref[t * out + r] = acc;
         }
       }
       close(ref, host(o), 1e-5);
+    }
+  }
+
+  /** Each block of x as Q8_0 with a float32 scale, dequantised, written out plainly. */
+  private static float[] q8RoundTrip(float[] x) {
+    float[] r = new float[x.length];
+    for (int b = 0; b < x.length / 32; b++) {
+      float amax = 0;
+      for (int j = 0; j < 32; j++) {
+        amax = Math.max(amax, Math.abs(x[b * 32 + j]));
+      }
+      float d = amax / 127f;
+      for (int j = 0; j < 32; j++) {
+        float v = d == 0 ? 0 : x[b * 32 + j] * (1 / d);
+        r[b * 32 + j] = d * (int) (Math.signum(v) * Math.floor(Math.abs(v) + 0.5));
+      }
+    }
+    return r;
+  }
+
+  @Test
+  void activationQuantiserFollowsTheReferenceRounding() {
+    int n = 3;
+    int cols = 32 * 5;
+    float[] x = random(n * cols);
+    x[7] = 0.5f * x[0]; // not a tie by itself, but exercises a second value per block
+    java.util.Arrays.fill(x, 32, 64, 0f); // an all-zero block
+    x[100] = -1.5f; // the block's extreme: q = -127 exactly
+    // Block 4: scale exactly 1, so these are ties, which go away from zero.
+    float[] ties = {127f, 2.5f, -2.5f, 0.5f, -0.5f, 126.5f, -0.49f};
+    System.arraycopy(ties, 0, x, 128, ties.length);
+    Q8Rows q = new Q8Rows();
+    q.quantize(x, n, cols);
+    float[] expected = q8RoundTrip(x);
+    for (int i = 0; i < n * cols; i++) {
+      float got = q.scales()[i / 32] * q.values()[i];
+      assertEquals(expected[i], got, 0f, "element " + i);
+      assertTrue(Math.abs(q.values()[i]) <= 127, "element " + i + " out of int8 range");
+    }
+    assertEquals(-127, q.values()[100]);
+    short[] tiesQ = {127, 3, -3, 1, -1, 127, 0};
+    for (int i = 0; i < tiesQ.length; i++) {
+      assertEquals(tiesQ[i], q.values()[128 + i], "tie " + ties[i]);
+    }
+  }
+
+  /**
+   * The integer decode kernels directly, against a double-precision product of the dequantised
+   * weights with the dequantised x: odd row counts and sub-ranges (the two-row pass and its
+   * one-row tail), several block counts, a token past the first (block offset) and an output
+   * offset.
+   */
+  @ParameterizedTest
+  @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0"})
+  void integerDecodeKernelsMatchScalar(DType format) {
+    int[][] shapes = {{1, 1}, {2, 1}, {3, 2}, {7, 3}, {33, 5}, {19, 64}};
+    for (int[] s : shapes) {
+      int rows = s[0];
+      int in = s[1] * 32;
+      float[] w = random(rows * in);
+      MemorySegment seg = ARENA.allocate(format.byteSize((long) rows * in));
+      dev.glance.engine.tensor.Quantizer.quantize(format, w, 0, rows * in, seg, 0);
+      CpuWeight weight = CpuWeight.of("w", format, seg, rows, in);
+      int tokens = 2;
+      float[] x = random(tokens * in);
+      Q8Rows q = new Q8Rows();
+      q.quantize(x, tokens, in);
+      float[] xr = q8RoundTrip(x);
+      for (int t = 0; t < tokens; t++) {
+        for (int[] range : new int[][] {{0, rows}, {rows / 3, rows}, {1, Math.max(1, rows - 1)}}) {
+          int r0 = range[0];
+          int r1 = range[1];
+          float[] out = new float[rows + 5];
+          ((CpuWeight.IntDot) weight).dotRowsInt8(r0, r1, q.values(), q.scales(), t * (in / 32), out, 5);
+          for (int r = 0; r < rows; r++) {
+            if (r < r0 || r >= r1) {
+              assertEquals(0f, out[5 + r], 0f, format + " wrote outside its rows");
+              continue;
+            }
+            double acc = 0;
+            for (int i = 0; i < in; i++) {
+              acc += (double) weight.get(r, i) * xr[t * in + i];
+            }
+            double err = Math.abs(acc - out[5 + r]) / Math.max(1, Math.abs(acc));
+            assertTrue(err <= 1e-5, format + " " + rows + "x" + in + " token " + t + " row " + r
+                + ": expected " + acc + " got " + out[5 + r]);
+          }
+        }
+      }
     }
   }
 

@@ -36,6 +36,9 @@ sealed interface CpuWeight extends Weight
      * {@code xBlock}).
      */
     void dotRowsInt8(int r0, int r1, short[] xq, float[] xd, int xBlock, float[] out, int outOff);
+
+    /** Whether decode uses {@link #dotRowsInt8} for this format (else the float {@link #dotRows}). */
+    boolean integerDecode();
   }
 
   VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
@@ -58,6 +61,15 @@ sealed interface CpuWeight extends Weight
   VectorSpecies<Float> F256 = FloatVector.SPECIES_256;
   /** Whether 256-bit vectors are native, so the integer path compiles to vector instructions. */
   boolean INT8 = VL >= 8;
+  /**
+   * Which formats decode through the integer kernels, chosen by measurement (docs/PERFORMANCE.md):
+   * on the 2-core AVX2 development machine Q4_0's integer kernel was never slower end to end, while
+   * Q8_0's float kernel decoded faster in every A/B pair (the integer one wins only on cache-resident
+   * sizes). {@code -Dglance.int8.q8=true|false} and {@code -Dglance.int8.q4=true|false} override
+   * the choice for such A/B runs on other machines.
+   */
+  boolean INT8_Q8 = INT8 && Boolean.parseBoolean(System.getProperty("glance.int8.q8", "false"));
+  boolean INT8_Q4 = INT8 && Boolean.parseBoolean(System.getProperty("glance.int8.q4", "true"));
 
   DType dtype();
 
@@ -219,6 +231,11 @@ sealed interface CpuWeight extends Weight
     }
 
     @Override
+    public boolean integerDecode() {
+      return INT8_Q8;
+    }
+
+    @Override
     public DType dtype() {
       return DType.Q8_0;
     }
@@ -374,6 +391,11 @@ sealed interface CpuWeight extends Weight
 
     public Q4 {
       checkBlocks(name, cols);
+    }
+
+    @Override
+    public boolean integerDecode() {
+      return INT8_Q4;
     }
 
     @Override

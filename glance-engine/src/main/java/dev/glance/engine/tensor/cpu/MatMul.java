@@ -85,7 +85,7 @@ final class MatMul {
     int inF = w.cols();
     int outF = w.rows();
     RowKernel kernel;
-    if (CpuWeight.INT8 && w instanceof CpuWeight.IntDot q) {
+    if (w instanceof CpuWeight.IntDot q && q.integerDecode()) {
       // Block formats multiply in integer lanes against x quantised here, once per call, and
       // shared by every row and thread (see CpuWeight.IntDot).
       quantizedX.quantize(xs, n, inF);

@@ -136,9 +136,11 @@ class CpuKernelsTest {
       float[] x = random(n * in);
       Tensor o = B.allocate(n, out);
       B.linear(B.upload(x, n, in), weight, null, o);
-      // Decode (few tokens) multiplies against x quantised to Q8 blocks; the reference does
-      // the same with the plain quantiser below, so only the kernels' arithmetic is compared.
-      float[] xr = n < MatMul.GEMM_MIN_ROWS && CpuWeight.INT8 ? q8RoundTrip(x) : x;
+      // One-token decode through an integer kernel multiplies against x quantised to Q8 blocks;
+      // the reference does the same with the plain quantiser below, so only the kernels'
+      // arithmetic is compared.
+      boolean quantisedX = n == 1 && weight instanceof CpuWeight.IntDot q && q.integerDecode();
+      float[] xr = quantisedX ? q8RoundTrip(x) : x;
       double[] ref = new double[n * out];
       for (int t = 0; t < n; t++) {
         for (int r = 0; r < out; r++) {

@@ -25,7 +25,7 @@ for fmt in "${formats[@]}"; do
   quant=(); [ "$fmt" = bf16 ] || quant=(--quantize "$fmt")
   data="$(mktemp -d)"
   ./glance serve --model "$ckpt" --max-batch 16 --port "$port" --kv-budget 16384 --response-cache 0 \
-    --data-dir "$data" "${quant[@]}" 2> "$out/serve-$fmt.log" &
+    --data-dir "$data" "${quant[@]}" > "$out/serve-$fmt.log" 2>&1 &
   server=$!
   trap 'kill $server 2>/dev/null || true' EXIT
   for _ in $(seq 1 300); do

@@ -18,6 +18,8 @@ import java.util.OptionalInt;
 public final class Tokenizer implements AutoCloseable {
   /** The file this class reads from a checkpoint directory. */
   public static final String FILE = "tokenizer.json";
+  /** DJL's switch (environment or system property) for which build of its native library to load. */
+  private static final String NATIVE_FLAVOR = "RUST_FLAVOR";
 
   private final HuggingFaceTokenizer hf;
   private final VocabIndex vocab;
@@ -42,6 +44,12 @@ public final class Tokenizer implements AutoCloseable {
       vocab = VocabIndex.read(file);
     } catch (IOException | RuntimeException e) {
       throw new GlanceException.ModelLoad("cannot read " + file + ": " + e.getMessage(), e);
+    }
+    // DJL picks a CUDA build of its native library when it finds a CUDA runtime on the library
+    // path (as on a GPU machine with PyTorch's wheels) and downloads one when its jar has none;
+    // the bundled CPU build is all a tokenizer needs, and Glance fetches nothing at run time.
+    if (System.getenv(NATIVE_FLAVOR) == null && System.getProperty(NATIVE_FLAVOR) == null) {
+      System.setProperty(NATIVE_FLAVOR, "cpu");
     }
     try {
       HuggingFaceTokenizer tokenizer =

@@ -63,6 +63,8 @@ class PrefixCacheServingTest {
       assertEquals(1.0, metric(server, "glance_cache_hits_total{cache=\"prefix\"}"));
       assertEquals(1.0, metric(server, "glance_cache_misses_total{cache=\"prefix\"}"));
       assertEquals(cached, metric(server, "glance_prefix_cached_tokens_total"));
+      assertEquals(cached, server.logOf(second.path("id").asText()).path("cached_tokens").asInt(-1),
+          "the request log says what came from the cache");
       assertEquals(0.0, metric(server, "glance_kv_blocks{state=\"used\"}"), "nothing running");
       assertTrue(metric(server, "glance_kv_blocks{state=\"cached\"}") > 0, "both prompts' blocks are kept");
     }

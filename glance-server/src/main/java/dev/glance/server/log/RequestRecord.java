@@ -22,6 +22,8 @@ public record RequestRecord(
     List<Image> images,
     @JsonProperty("prompt_tokens") Integer promptTokens,
     @JsonProperty("image_tokens") Integer imageTokens,
+    /** Prompt tokens whose KV came from the prefix cache. */
+    @JsonProperty("cached_tokens") Integer cachedTokens,
     @JsonProperty("completion_tokens") Integer completionTokens,
     @JsonProperty("max_tokens") Integer maxTokens,
     @JsonProperty("finish_reason") String finishReason,

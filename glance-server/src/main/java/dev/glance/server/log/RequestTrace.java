@@ -180,6 +180,7 @@ public final class RequestTrace {
         images.isEmpty() ? null : List.copyOf(images),
         result == null ? null : result.promptTokens(),
         result == null ? null : result.imageTokens(),
+        result == null ? null : result.cachedTokens(),
         result == null ? null : result.completionTokens(),
         maxTokens,
         result == null ? null : result.finishReason().name().toLowerCase(java.util.Locale.ROOT),

@@ -31,6 +31,41 @@ sealed interface KvSlots {
     }
   }
 
+  /**
+   * Consecutive runs of rows from several sequences (a prefill of several prompts' chunks in one
+   * pass): run i is {@code rows[i]} rows at positions [starts[i], starts[i] + rows[i]) of
+   * {@code caches[i]}, attending causally to its own cache only. Each run's rows are copied out,
+   * handled as a one-sequence prefill, and copied back: the linear layers, which cost the most,
+   * still run once for all runs.
+   */
+  record Runs(KvCache[] caches, int[] starts, int[] rows) implements KvSlots {
+    @Override
+    public void write(Backend b, int layer, Tensor k, Tensor v) {
+      int at = 0;
+      for (int i = 0; i < caches.length; i++) {
+        Tensor ki = b.allocate(rows[i], k.cols());
+        Tensor vi = b.allocate(rows[i], v.cols());
+        b.copyRows(k, at, ki, 0, rows[i]);
+        b.copyRows(v, at, vi, 0, rows[i]);
+        b.writeKv(caches[i], layer, starts[i], ki, vi);
+        at += rows[i];
+      }
+    }
+
+    @Override
+    public void attend(Backend b, int layer, Tensor q, int heads, Tensor out) {
+      int at = 0;
+      for (int i = 0; i < caches.length; i++) {
+        Tensor qi = b.allocate(rows[i], q.cols());
+        Tensor oi = b.allocate(rows[i], out.cols());
+        b.copyRows(q, at, qi, 0, rows[i]);
+        b.attentionCausal(qi, caches[i], layer, starts[i], heads, oi);
+        b.copyRows(oi, 0, out, at, rows[i]);
+        at += rows[i];
+      }
+    }
+  }
+
   /** Row r is position {@code starts[r]} of {@code caches[r]}. */
   record Rows(KvCache[] caches, int[] starts) implements KvSlots {
     @Override

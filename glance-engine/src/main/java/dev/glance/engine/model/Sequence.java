@@ -150,6 +150,37 @@ public final class Sequence {
     return n;
   }
 
+  /** Prompt rows of the prefill in progress, and where the next chunk starts (for {@link PrefillBatch}). */
+  Tensor pendingEmbeds() {
+    return pendingEmbeds;
+  }
+
+  int prefillDone() {
+    return prefillDone;
+  }
+
+  RopeIndex pendingIndex() {
+    return pendingIndex;
+  }
+
+  /**
+   * Records that {@link PrefillBatch} ran the next {@code n} prompt positions (their keys and values
+   * are in the cache); after the last chunk, computes the next-token logits from row {@code lastRow}
+   * of {@code hidden}, the normalised output of that pass.
+   */
+  void prefilledRows(int n, Tensor hidden, int lastRow) {
+    prefillDone += n;
+    if (prefillDone == pendingEmbeds.rows()) {
+      ropeDelta = pendingIndex.ropeDelta();
+      prefilled = true;
+      b.copyRows(hidden, lastRow, lastHidden, 0, 1);
+      model.text().logits(b, lastHidden, stepLogits);
+      b.download(stepLogits, logits);
+      pendingEmbeds = null;
+      pendingIndex = null;
+    }
+  }
+
   /** Whether prefill has completed, so that the sequence can decode. */
   public boolean prefilled() {
     return prefilled;

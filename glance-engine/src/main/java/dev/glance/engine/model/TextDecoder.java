@@ -89,6 +89,20 @@ public final class TextDecoder {
     }
   }
 
+  /**
+   * A prefill pass over chunks of several prompts: x holds run i's {@code rows[i]} rows after those
+   * of runs before it, at cache positions from {@code starts[i]} of {@code caches[i]};
+   * {@code positions} are the (3 x rows) rotary positions of all of x's rows, in the same order.
+   */
+  void forwardRuns(Backend b, Tensor x, int[][] positions, KvCache[] caches, int[] starts, int[] rows,
+      DecoderWorkspace ws) {
+    rope.tables(positions, 0, x.rows(), ws.cosHost, ws.sinHost);
+    runLayers(b, x, new KvSlots.Runs(caches, starts, rows), ws, null);
+    for (int i = 0; i < caches.length; i++) {
+      caches[i].setLength(starts[i] + rows[i]);
+    }
+  }
+
   /** Writes the embeddings of {@code ids} into the first ids.length rows of x. */
   void embedInto(Backend b, int[] ids, Tensor x) {
     b.embed(embeddings, ids, x);

@@ -3,6 +3,7 @@ package dev.glance.engine.runtime;
 import dev.glance.engine.GlanceException;
 import dev.glance.engine.generate.Piece;
 import dev.glance.engine.model.DecodeBatch;
+import dev.glance.engine.model.PrefillBatch;
 import dev.glance.engine.model.Sequence;
 import dev.glance.engine.runtime.cache.BlockKey;
 import dev.glance.engine.runtime.cache.BlockPool;
@@ -86,6 +87,7 @@ public final class BatchScheduler {
   private final Engine engine;
   private final BatchOptions options;
   private final DecodeBatch batch;
+  private final PrefillBatch prefillBatch;
   private final Deque<Request> pending = new ArrayDeque<>();
   private final int blockTokens;
   private final BlockPool pool;
@@ -103,6 +105,7 @@ public final class BatchScheduler {
     this.engine = engine;
     this.options = options;
     this.batch = new DecodeBatch(engine.model(), options.maxBatch());
+    this.prefillBatch = new PrefillBatch(engine.model());
     this.storage = engine.model().kvBlocks(options.blockTokens());
     this.blockTokens = storage.map(KvBlocks::blockTokens).orElse(options.blockTokens());
     long blocks = options.kvBudgetTokens() / blockTokens;
@@ -261,11 +264,19 @@ public final class BatchScheduler {
     }
   }
 
+  /**
+   * Prefills started prompts, at most maxPrefillTokens positions in all, oldest first. The chunks
+   * of several prompts run as one pass ({@link PrefillBatch}): the weights are read once for all
+   * of them, which is most of a prefill's cost when many requests arrive together.
+   */
   private void prefill() {
     int budget = options.maxPrefillTokens();
+    List<Slot> slots = new ArrayList<>();
+    List<Sequence> seqs = new ArrayList<>();
+    int[] counts = new int[active.size()];
     for (Slot s : List.copyOf(active)) {
       if (budget <= 0) {
-        return;
+        break;
       }
       if (s.seq.prefillRemaining() == 0) {
         continue;
@@ -275,17 +286,34 @@ public final class BatchScheduler {
         finish(s, s.gen.cancelledResult(s.prepared));
         continue;
       }
-      try {
-        budget -= s.seq.prefillChunk(budget);
-        if (s.seq.prefilled()) {
-          s.prefilledNanos = System.nanoTime();
-          // The prompt's full blocks now hold their KV: offer them to later prompts.
-          for (int i = s.shared; i < s.keys.length; i++) {
-            pool.register(s.table[i], s.keys[i]);
-          }
-        }
-      } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+      int n = Math.min(budget, s.seq.prefillRemaining());
+      counts[slots.size()] = n;
+      slots.add(s);
+      seqs.add(s.seq);
+      budget -= n;
+    }
+    if (slots.isEmpty()) {
+      return;
+    }
+    try {
+      if (slots.size() == 1) {
+        slots.get(0).seq.prefillChunk(counts[0]);
+      } else {
+        prefillBatch.run(seqs, java.util.Arrays.copyOf(counts, slots.size()));
+      }
+    } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+      for (Slot s : slots) {
         fail(s, e);
+      }
+      return;
+    }
+    for (Slot s : slots) {
+      if (s.seq.prefilled()) {
+        s.prefilledNanos = System.nanoTime();
+        // The prompt's full blocks now hold their KV: offer them to later prompts.
+        for (int i = s.shared; i < s.keys.length; i++) {
+          pool.register(s.table[i], s.keys[i]);
+        }
       }
     }
   }

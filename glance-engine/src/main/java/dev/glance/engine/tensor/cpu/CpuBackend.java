@@ -201,20 +201,10 @@ public final class CpuBackend implements Backend {
     parallel.forEach(in.rows(), Math.max(1, ELEMENT_GRAIN / cols), (from, to) -> {
       for (int r = from; r < to; r++) {
         int base = r * cols;
-        int upper = FS.loopBound(cols);
-        FloatVector acc = FloatVector.zero(FS);
-        int c = 0;
-        for (; c < upper; c += VL) {
-          FloatVector v = FloatVector.fromArray(FS, xs, base + c);
-          acc = v.fma(v, acc);
-        }
-        double ss = acc.reduceLanes(VectorOperators.ADD);
-        for (; c < cols; c++) {
-          ss += xs[base + c] * xs[base + c];
-        }
-        float inv = (float) (1.0 / Math.sqrt(ss / cols + eps));
+        float inv = inverseRms(xs, base, cols, eps);
         FloatVector iv = FloatVector.broadcast(FS, inv);
-        c = 0;
+        int upper = FS.loopBound(cols);
+        int c = 0;
         for (; c < upper; c += VL) {
           FloatVector.fromArray(FS, xs, base + c).mul(iv).mul(FloatVector.fromArray(FS, g, c)).intoArray(os, base + c);
         }
@@ -223,6 +213,22 @@ public final class CpuBackend implements Backend {
         }
       }
     });
+  }
+
+  /** 1 / sqrt(mean(v[base .. base + cols)^2) + eps); the vector loop stays here (a scalar comes out). */
+  private static float inverseRms(float[] v, int base, int cols, float eps) {
+    int upper = FS.loopBound(cols);
+    FloatVector acc = FloatVector.zero(FS);
+    int c = 0;
+    for (; c < upper; c += VL) {
+      FloatVector x = FloatVector.fromArray(FS, v, base + c);
+      acc = x.fma(x, acc);
+    }
+    double ss = acc.reduceLanes(VectorOperators.ADD);
+    for (; c < cols; c++) {
+      ss += v[base + c] * v[base + c];
+    }
+    return (float) (1.0 / Math.sqrt(ss / cols + eps));
   }
 
   @Override
@@ -235,20 +241,10 @@ public final class CpuBackend implements Backend {
     parallel.forEach(res.rows(), Math.max(1, ELEMENT_GRAIN / cols), (from, to) -> {
       for (int r = from; r < to; r++) {
         int base = r * cols;
-        int upper = FS.loopBound(cols);
-        FloatVector acc = FloatVector.zero(FS);
-        int c = 0;
-        for (; c < upper; c += VL) {
-          FloatVector v = FloatVector.fromArray(FS, ys, base + c);
-          acc = v.fma(v, acc);
-        }
-        double ss = acc.reduceLanes(VectorOperators.ADD);
-        for (; c < cols; c++) {
-          ss += ys[base + c] * ys[base + c];
-        }
-        float inv = (float) (1.0 / Math.sqrt(ss / cols + eps));
+        float inv = inverseRms(ys, base, cols, eps);
         FloatVector iv = FloatVector.broadcast(FS, inv);
-        c = 0;
+        int upper = FS.loopBound(cols);
+        int c = 0;
         for (; c < upper; c += VL) {
           FloatVector.fromArray(FS, ys, base + c).mul(iv).mul(FloatVector.fromArray(FS, g, c))
               .add(FloatVector.fromArray(FS, xs, base + c)).intoArray(xs, base + c);

@@ -43,6 +43,11 @@ public final class PrefillBatch {
       starts[i] = s.prefillDone();
       total += counts[i];
     }
+    if (n == 1) {
+      // One prompt needs no stacking: its chunk runs in place, without the per-run copies.
+      sequences.get(0).prefillChunk(counts[0]);
+      return;
+    }
     int hidden = model.config().text().hidden();
     Tensor x = b.allocate(total, hidden);
     int[][] positions = new int[3][total];

@@ -137,16 +137,7 @@ public final class Sequence {
       b.copyRows(pendingEmbeds, prefillDone, chunk, 0, n);
     }
     model.text().forward(b, chunk, pendingIndex.positions(), prefillDone, cache, model.text().workspace(b, n), null);
-    prefillDone += n;
-    if (prefillDone == total) {
-      ropeDelta = pendingIndex.ropeDelta();
-      prefilled = true;
-      b.copyRows(chunk, n - 1, lastHidden, 0, 1);
-      model.text().logits(b, lastHidden, stepLogits);
-      b.download(stepLogits, logits);
-      pendingEmbeds = null;
-      pendingIndex = null;
-    }
+    prefilledRows(n, chunk, n - 1);
     return n;
   }
 
@@ -164,8 +155,8 @@ public final class Sequence {
   }
 
   /**
-   * Records that {@link PrefillBatch} ran the next {@code n} prompt positions (their keys and values
-   * are in the cache); after the last chunk, computes the next-token logits from row {@code lastRow}
+   * Records that the next {@code n} prompt positions ran (their keys and values are in the cache,
+   * from {@link #prefillChunk} or {@link PrefillBatch}); after the last chunk, computes the next-token logits from row {@code lastRow}
    * of {@code hidden}, the normalised output of that pass.
    */
   void prefilledRows(int n, Tensor hidden, int lastRow) {

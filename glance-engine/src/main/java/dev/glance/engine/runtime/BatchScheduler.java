@@ -296,11 +296,7 @@ public final class BatchScheduler {
       return;
     }
     try {
-      if (slots.size() == 1) {
-        slots.get(0).seq.prefillChunk(counts[0]);
-      } else {
-        prefillBatch.run(seqs, java.util.Arrays.copyOf(counts, slots.size()));
-      }
+      prefillBatch.run(seqs, java.util.Arrays.copyOf(counts, slots.size()));
     } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
       for (Slot s : slots) {
         fail(s, e);

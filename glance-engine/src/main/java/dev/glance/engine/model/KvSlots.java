@@ -36,31 +36,59 @@ sealed interface KvSlots {
    * pass): run i is {@code rows[i]} rows at positions [starts[i], starts[i] + rows[i]) of
    * {@code caches[i]}, attending causally to its own cache only. Each run's rows are copied out,
    * handled as a one-sequence prefill, and copied back: the linear layers, which cost the most,
-   * still run once for all runs.
+   * still run once for all runs. The per-run buffers are made at the first layer and reused by
+   * the others.
    */
-  record Runs(KvCache[] caches, int[] starts, int[] rows) implements KvSlots {
+  final class Runs implements KvSlots {
+    private final KvCache[] caches;
+    private final int[] starts;
+    private final int[] rows;
+    /** Per run: k, v (kv width) and q, out (query width); null until the first layer. */
+    private Tensor[] k;
+    private Tensor[] v;
+    private Tensor[] q;
+    private Tensor[] o;
+
+    Runs(KvCache[] caches, int[] starts, int[] rows) {
+      this.caches = caches;
+      this.starts = starts;
+      this.rows = rows;
+    }
+
     @Override
-    public void write(Backend b, int layer, Tensor k, Tensor v) {
+    public void write(Backend b, int layer, Tensor keys, Tensor values) {
+      if (k == null) {
+        k = new Tensor[caches.length];
+        v = new Tensor[caches.length];
+        for (int i = 0; i < caches.length; i++) {
+          k[i] = b.allocate(rows[i], keys.cols());
+          v[i] = b.allocate(rows[i], values.cols());
+        }
+      }
       int at = 0;
       for (int i = 0; i < caches.length; i++) {
-        Tensor ki = b.allocate(rows[i], k.cols());
-        Tensor vi = b.allocate(rows[i], v.cols());
-        b.copyRows(k, at, ki, 0, rows[i]);
-        b.copyRows(v, at, vi, 0, rows[i]);
-        b.writeKv(caches[i], layer, starts[i], ki, vi);
+        b.copyRows(keys, at, k[i], 0, rows[i]);
+        b.copyRows(values, at, v[i], 0, rows[i]);
+        b.writeKv(caches[i], layer, starts[i], k[i], v[i]);
         at += rows[i];
       }
     }
 
     @Override
-    public void attend(Backend b, int layer, Tensor q, int heads, Tensor out) {
+    public void attend(Backend b, int layer, Tensor queries, int heads, Tensor out) {
+      if (q == null) {
+        q = new Tensor[caches.length];
+        o = new Tensor[caches.length];
+        for (int i = 0; i < caches.length; i++) {
+          q[i] = b.allocate(rows[i], queries.cols());
+          o[i] = b.allocate(rows[i], out.cols());
+        }
+      }
       int at = 0;
       for (int i = 0; i < caches.length; i++) {
-        Tensor qi = b.allocate(rows[i], q.cols());
-        Tensor oi = b.allocate(rows[i], out.cols());
-        b.copyRows(q, at, qi, 0, rows[i]);
-        b.attentionCausal(qi, caches[i], layer, starts[i], heads, oi);
-        b.copyRows(oi, 0, out, at, rows[i]);
+        b.copyRows(queries, at, q[i], 0, rows[i]);
+        b.attentionCausal(q[i], caches[i], layer, starts[i], heads, o[i]);
+        b.copyRows(o[i], 0, out, at, rows[i]);
         at += rows[i];
       }
     }

@@ -3,7 +3,7 @@
 # checkpoint of the `mid` shape, at 1, 4, 8 and 16 clients, for each weight format given
 # (default: bf16 q8_0). Prints one line per run (clients, generated tokens/s, load before/after)
 # and writes every loadtest JSON under $OUT_DIR (default /tmp/glance-throughput).
-# Usage: bash bench/throughput.sh [bf16|q8_0|q4_0 ...]   (env: CLIENTS, DURATION, MAX_TOKENS, PORT)
+# Usage: bash bench/throughput.sh [bf16|q8_0|q4_0 ...]   (env: CLIENTS, DURATION, WARMUP, MAX_TOKENS, PORT)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -33,6 +33,10 @@ for fmt in "${formats[@]}"; do
     kill -0 $server 2>/dev/null || { echo "throughput: serve exited, see $out/serve-$fmt.log" >&2; exit 1; }
     sleep 1
   done
+  # Warm-up, not recorded: until C2 has compiled the kernels (tens of seconds of traffic) a
+  # request runs several times slower, and the first client count measured would pay for it.
+  ./glance loadtest --server "http://127.0.0.1:$port" --model "$model" --clients 4 --duration "${WARMUP:-30}" \
+    --max-tokens "$max_tokens" --image-size 112 --repeat 0 --seed 7 --json > "$out/$fmt-warmup.json"
   for n in $clients; do
     before=$(load)
     ./glance loadtest --server "http://127.0.0.1:$port" --model "$model" --clients "$n" --duration "$duration" \

@@ -65,11 +65,13 @@ sealed interface CpuWeight extends Weight
    * Which formats decode through the integer kernels, chosen by measurement (docs/PERFORMANCE.md):
    * on the 2-core AVX2 development machine Q4_0's integer kernel was never slower end to end, while
    * Q8_0's float kernel decoded faster in every A/B pair (the integer one wins only on cache-resident
-   * sizes). {@code -Dglance.int8.q8=true|false} and {@code -Dglance.int8.q4=true|false} override
-   * the choice for such A/B runs on other machines.
+   * sizes). With 512-bit vectors the float kernels win for both (mid Q4_0 decode on a 2-core
+   * AVX-512 machine: 14.6-16.2 tok/s float against 9.1-9.4 integer, pairs run back to back): the
+   * integer path works on 256-bit vectors whatever the width. {@code -Dglance.int8.q8=true|false}
+   * and {@code -Dglance.int8.q4=true|false} override the choice for such A/B runs.
    */
   boolean INT8_Q8 = INT8 && Boolean.parseBoolean(System.getProperty("glance.int8.q8", "false"));
-  boolean INT8_Q4 = INT8 && Boolean.parseBoolean(System.getProperty("glance.int8.q4", "true"));
+  boolean INT8_Q4 = INT8 && Boolean.parseBoolean(System.getProperty("glance.int8.q4", String.valueOf(VL < 16)));
 
   DType dtype();
 

@@ -54,6 +54,14 @@ class BenchCommandTest {
     }
     assertTrue(mem.path("peak_rss_bytes").asLong() >= mem.path("rss_bytes").asLong());
     assertTrue(j.path("params").path("total").asLong() > j.path("params").path("text").asLong());
+    JsonNode batched = j.path("decode_batched");
+    double one = batched.path("batch_1_tokens_per_s").asDouble();
+    assertTrue(one > 0, "decode_batched: " + batched);
+    for (int n : new int[] {4, 8, 16}) {
+      double rate = batched.path("batch_" + n + "_tokens_per_s").asDouble();
+      assertTrue(rate > 0, "batch " + n + ": " + batched);
+      assertEquals(rate / one, batched.path("batch_" + n + "_vs_batch_1").asDouble(), 1e-9 * rate / one);
+    }
   }
 
   @Test

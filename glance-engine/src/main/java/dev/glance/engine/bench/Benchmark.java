@@ -9,11 +9,14 @@ import dev.glance.engine.image.PixelValues;
 import dev.glance.engine.image.PreprocessorConfig;
 import dev.glance.engine.image.RgbImage;
 import dev.glance.engine.io.ModelConfig;
+import dev.glance.engine.model.DecodeBatch;
 import dev.glance.engine.model.Glm4vModel;
 import dev.glance.engine.model.RopeIndex;
 import dev.glance.engine.model.Sequence;
 import dev.glance.engine.tensor.DType;
 import dev.glance.engine.tensor.cpu.CpuBackend;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -31,6 +34,13 @@ public final class Benchmark {
   private static final int[] PREFILL = {128, 512};
   private static final int DECODE_CONTEXT = 512;
   private static final int[][] IMAGES = {{336, 336}, {1024, 768}};
+  /**
+   * Batch sizes of the batched-decode measurement (the server's continuous batching): every
+   * sequence has its own short prompt, and one step decodes one token for each.
+   */
+  private static final int[] DECODE_BATCHES = {1, 4, 8, 16};
+  private static final int BATCH_PROMPT = 16;
+  private static final int BATCH_STEPS = 8;
 
   private final BenchOptions o;
   private final Consumer<String> progress;
@@ -206,6 +216,7 @@ public final class Benchmark {
       r.put("decode_roofline_fraction_with_kv", decodeRate / (bandwidth / (weightBytes + kvBytes)));
       r.put("decode_achieved_gb_per_s", weightBytes * decodeRate / 1e9);
       mem.put("kv_cache_bytes", CpuBackend.kvBytes(decodeSeq.cache()));
+      batchedDecode(model, r);
       ProcessMemory end = ProcessMemory.now();
       mem.put("rss_bytes", end.rss());
       mem.put("peak_rss_bytes", end.peak());
@@ -222,6 +233,50 @@ public final class Benchmark {
     }
     r.put("load_average_end", loadAverage());
     return r;
+  }
+
+  /**
+   * Decode steps of 1, 4, 8 and 16 sequences at once ({@link DecodeBatch}, as the server's engine
+   * loop runs them): tokens/s over all sequences, and the gain over batch 1 measured the same way
+   * (same short context), which is what continuous batching can give at most.
+   */
+  private void batchedDecode(Glm4vModel model, ObjectNode r) {
+    ObjectNode out = r.putObject("decode_batched");
+    out.put("context", BATCH_PROMPT);
+    int max = DECODE_BATCHES[DECODE_BATCHES.length - 1];
+    DecodeBatch batch = new DecodeBatch(model, max);
+    double single = 0;
+    for (int n : DECODE_BATCHES) {
+      progress.accept("batched decode, " + n + " sequences");
+      List<Sequence> seqs = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        Sequence seq = model.newSequence(BATCH_PROMPT + BATCH_STEPS + 2);
+        prefill(model, seq, BATCH_PROMPT, 100 + i);
+        seqs.add(seq);
+      }
+      int[] tokens = new int[n];
+      Arrays.fill(tokens, 1);
+      batch.step(seqs, tokens);
+      long a = System.nanoTime();
+      long cpu = processCpuNanos();
+      for (int s = 0; s < BATCH_STEPS; s++) {
+        for (int i = 0; i < n; i++) {
+          tokens[i] = (s * 31 + i * 7) % 1000 + 1;
+        }
+        batch.step(seqs, tokens);
+      }
+      long wall = System.nanoTime() - a;
+      double rate = (double) n * BATCH_STEPS / (wall / 1e9);
+      if (n == 1) {
+        single = rate;
+      }
+      out.put("batch_" + n + "_tokens_per_s", rate);
+      out.put("batch_" + n + "_ms_per_step", ms(wall) / BATCH_STEPS);
+      out.put("batch_" + n + "_cpu_share", cpuShare(processCpuNanos() - cpu, wall));
+      if (single > 0) {
+        out.put("batch_" + n + "_vs_batch_1", rate / single);
+      }
+    }
   }
 
   /** Compiles the kernels on small inputs first, so the timed runs measure compiled code. */

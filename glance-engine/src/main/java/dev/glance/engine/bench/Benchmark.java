@@ -40,7 +40,7 @@ public final class Benchmark {
    */
   private static final int[] DECODE_BATCHES = {1, 4, 8, 16};
   private static final int BATCH_PROMPT = 16;
-  private static final int BATCH_STEPS = 8;
+  private static final int BATCH_STEPS = 16;
 
   private final BenchOptions o;
   private final Consumer<String> progress;

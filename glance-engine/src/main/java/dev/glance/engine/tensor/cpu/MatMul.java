@@ -45,16 +45,15 @@ final class MatMul {
    * and dotting it with every token ({@link #streamTokens}); one token streams rows directly.
    * Measured on AVX2 (13696 x 2048, one thread): at 10 tokens both cost about the same for BF16
    * and Q8_0, at 16 the matrix-matrix path is 1.8x faster for BF16, at 8 streaming is 1.1x (BF16)
-   * to 1.5x (Q8_0) faster. With AVX-512, the four-row streaming tile and the one-vector token
-   * tile ({@link #NARROW}), 6848 x 2048 on two threads: streaming 1.99 ms against 2.46 at 8 tokens
-   * (BF16; Q8_0 1.76 vs 2.21), the tile 2.45 against 2.52 at 12 and 2.46 against 3.07 at 16.
+   * to 1.5x (Q8_0) faster. With AVX-512 and the four-row tile (6848 x 2048, two threads)
+   * streaming stays ahead up to 16 tokens for every format (BF16 2.97 vs 3.95 ms at 16, 4.10 vs
+   * 3.94 at 24; Q8_0 2.60 vs 2.92 at 16, 3.29 vs 2.73 at 20): a 32-token tile is half empty there.
+   * A one-vector (16-token) tile for 12-16 tokens won on that single matrix, which stays in L3,
+   * but lost in the whole mid model, weights from DRAM (`glance bench` batched decode, BF16, 16
+   * sequences: 440 and 508 ms per step against 402 and 394 ms streaming, runs alternated), so it
+   * was dropped.
    */
-  static final int GEMM_MIN_ROWS = REGISTERS >= 32 ? 12 : 10;
-  /**
-   * Whether products of at most VL tokens use a one-vector token tile ({@link #panelKernel12x1}):
-   * with 32 registers, where the two-vector tile would be at least half padding.
-   */
-  static final boolean NARROW = NR == 12;
+  static final int GEMM_MIN_ROWS = REGISTERS >= 32 ? 17 : 10;
   /** Weight rows converted and dotted together on the few-token path: 4 with 32 registers, else 2. */
   static final int STREAM_ROWS = REGISTERS >= 32 ? 4 : 2;
 
@@ -329,40 +328,38 @@ final class MatMul {
   private void gemm(CpuWeight w, float[] xs, int n, float[] bias, float[] os) {
     int inF = w.cols();
     int outF = w.rows();
-    // Tokens per tile: two vectors, or one where a second would be mostly padding (see NARROW).
-    int tb = NARROW && n <= VL ? VL : TB;
-    int blocks = (n + tb - 1) / tb;
-    int padded = blocks * tb;
+    int blocks = (n + TB - 1) / TB;
+    int padded = blocks * TB;
     if (packedX.length < (long) padded * inF) {
       packedX = new float[Math.multiplyExact(padded, inF)];
     }
     float[] xt = packedX;
-    // xt[b][k][lane] = x[b*tb + lane][k]; padding tokens are zero.
+    // xt[b][k][lane] = x[b*TB + lane][k]; padding tokens are zero.
     parallel.forEach(blocks, 1, (b0, b1) -> {
       for (int b = b0; b < b1; b++) {
-        int base = b * inF * tb;
-        for (int lane = 0; lane < tb; lane++) {
-          int t = b * tb + lane;
+        int base = b * inF * TB;
+        for (int lane = 0; lane < TB; lane++) {
+          int t = b * TB + lane;
           if (t < n) {
             int src = t * inF;
             for (int k = 0; k < inF; k++) {
-              xt[base + k * tb + lane] = xs[src + k];
+              xt[base + k * TB + lane] = xs[src + k];
             }
           } else {
             for (int k = 0; k < inF; k++) {
-              xt[base + k * tb + lane] = 0f;
+              xt[base + k * TB + lane] = 0f;
             }
           }
         }
       }
     });
     int panels = (outF + NR - 1) / NR;
-    int groupBlocks = Math.max(1, GROUP_TOKENS / tb);
+    int groupBlocks = Math.max(1, GROUP_TOKENS / TB);
     // Up to CHUNK_PANELS panels go slice by slice (KC) and, within a slice, each against one group
     // of token blocks, so the group's tokens for that slice stay in L2 while every panel passes.
     parallel.forEachWorker(panels, 1, (worker, from, to) -> {
       float[] wp = panel[worker];
-      int perPanel = blocks * NR * tb;
+      int perPanel = blocks * NR * TB;
       if (acc[worker].length < CHUNK_PANELS * perPanel) {
         acc[worker] = new float[CHUNK_PANELS * perPanel];
       }
@@ -377,11 +374,7 @@ final class MatMul {
               pack(w, p * NR, Math.min(NR, outF - p * NR), k0, kc, wp);
               int cp = (p - p0) * perPanel;
               for (int b = g0; b < g1; b++) {
-                if (tb == TB) {
-                  panelKernel(xt, b * inF * TB + k0 * TB, wp, kc, c, cp + b * NR * TB, k0 > 0);
-                } else {
-                  panelKernel12x1(xt, b * inF * VL + k0 * VL, wp, kc, c, cp + b * NR * VL, k0 > 0);
-                }
+                panelKernel(xt, b * inF * TB + k0 * TB, wp, kc, c, cp + b * NR * TB, k0 > 0);
               }
             }
           }
@@ -390,13 +383,13 @@ final class MatMul {
           int row0 = p * NR;
           int rowsHere = Math.min(NR, outF - row0);
           for (int b = 0; b < blocks; b++) {
-            int tokens = Math.min(tb, n - b * tb);
+            int tokens = Math.min(TB, n - b * TB);
             for (int r = 0; r < rowsHere; r++) {
               int row = row0 + r;
               float add = bias == null ? 0f : bias[row];
-              int cb = (p - p0) * perPanel + b * NR * tb + r * tb;
+              int cb = (p - p0) * perPanel + b * NR * TB + r * TB;
               for (int lane = 0; lane < tokens; lane++) {
-                os[(b * tb + lane) * outF + row] = c[cb + lane] + add;
+                os[(b * TB + lane) * outF + row] = c[cb + lane] + add;
               }
             }
           }
@@ -742,58 +735,5 @@ final class MatMul {
     a101.intoArray(c, co + 21 * VL);
     a110.intoArray(c, co + 22 * VL);
     a111.intoArray(c, co + 23 * VL);
-  }
-
-  /**
-   * As {@link #panelKernel12} with one vector of tokens (VL) instead of two: twelve sums, one
-   * token load and twelve weight broadcasts per k. For batches of at most VL tokens, where the
-   * second vector of the wide tile would only hold padding.
-   */
-  static void panelKernel12x1(float[] xt, int xo, float[] wp, int kc, float[] c, int co, boolean accumulate) {
-    FloatVector a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11;
-    if (accumulate) {
-      a0 = FloatVector.fromArray(FS, c, co + 0 * VL);
-      a1 = FloatVector.fromArray(FS, c, co + 1 * VL);
-      a2 = FloatVector.fromArray(FS, c, co + 2 * VL);
-      a3 = FloatVector.fromArray(FS, c, co + 3 * VL);
-      a4 = FloatVector.fromArray(FS, c, co + 4 * VL);
-      a5 = FloatVector.fromArray(FS, c, co + 5 * VL);
-      a6 = FloatVector.fromArray(FS, c, co + 6 * VL);
-      a7 = FloatVector.fromArray(FS, c, co + 7 * VL);
-      a8 = FloatVector.fromArray(FS, c, co + 8 * VL);
-      a9 = FloatVector.fromArray(FS, c, co + 9 * VL);
-      a10 = FloatVector.fromArray(FS, c, co + 10 * VL);
-      a11 = FloatVector.fromArray(FS, c, co + 11 * VL);
-    } else {
-      a0 = FloatVector.zero(FS);
-      a1 = a0; a2 = a0; a3 = a0; a4 = a0; a5 = a0; a6 = a0; a7 = a0; a8 = a0; a9 = a0; a10 = a0; a11 = a0;
-    }
-    for (int k = 0; k < kc; k++) {
-      FloatVector x = FloatVector.fromArray(FS, xt, xo + k * VL);
-      a0 = x.fma(FloatVector.broadcast(FS, wp[k]), a0);
-      a1 = x.fma(FloatVector.broadcast(FS, wp[k + KC]), a1);
-      a2 = x.fma(FloatVector.broadcast(FS, wp[k + 2 * KC]), a2);
-      a3 = x.fma(FloatVector.broadcast(FS, wp[k + 3 * KC]), a3);
-      a4 = x.fma(FloatVector.broadcast(FS, wp[k + 4 * KC]), a4);
-      a5 = x.fma(FloatVector.broadcast(FS, wp[k + 5 * KC]), a5);
-      a6 = x.fma(FloatVector.broadcast(FS, wp[k + 6 * KC]), a6);
-      a7 = x.fma(FloatVector.broadcast(FS, wp[k + 7 * KC]), a7);
-      a8 = x.fma(FloatVector.broadcast(FS, wp[k + 8 * KC]), a8);
-      a9 = x.fma(FloatVector.broadcast(FS, wp[k + 9 * KC]), a9);
-      a10 = x.fma(FloatVector.broadcast(FS, wp[k + 10 * KC]), a10);
-      a11 = x.fma(FloatVector.broadcast(FS, wp[k + 11 * KC]), a11);
-    }
-    a0.intoArray(c, co + 0 * VL);
-    a1.intoArray(c, co + 1 * VL);
-    a2.intoArray(c, co + 2 * VL);
-    a3.intoArray(c, co + 3 * VL);
-    a4.intoArray(c, co + 4 * VL);
-    a5.intoArray(c, co + 5 * VL);
-    a6.intoArray(c, co + 6 * VL);
-    a7.intoArray(c, co + 7 * VL);
-    a8.intoArray(c, co + 8 * VL);
-    a9.intoArray(c, co + 9 * VL);
-    a10.intoArray(c, co + 10 * VL);
-    a11.intoArray(c, co + 11 * VL);
   }
 }

@@ -4,6 +4,7 @@ import dev.glance.engine.runtime.BatchOptions;
 import dev.glance.engine.runtime.BatchScheduler;
 import dev.glance.engine.runtime.Engine;
 import dev.glance.engine.runtime.EngineOptions;
+import dev.glance.engine.runtime.Warmup;
 import dev.glance.engine.tensor.cpu.CpuBackend;
 import dev.glance.server.GlanceServer;
 import dev.glance.server.ServedModel;
@@ -157,6 +158,14 @@ final class ServeCommand implements Callable<Integer> {
           + " CPU backend only)")
   boolean noPrefixCache;
 
+  /** Tokens each warm-up request generates: enough decode steps for C2 to compile the step loop. */
+  private static final int WARMUP_TOKENS = 8;
+
+  @Option(names = "--no-warmup",
+      description = "start serving without first running a few synthetic requests (by default they run before"
+          + " /health reports ready, so that the first real requests do not wait for the JIT compiler)")
+  boolean noWarmup;
+
   @Option(names = "--quantize", paramLabel = "FORMAT",
       description = "quantise the text decoder's weights at load: q8_0 or q4_0 (default: as stored)")
   String quantize;
@@ -271,6 +280,9 @@ final class ServeCommand implements Callable<Integer> {
               .withKv(EngineOptions.parseKv(kv, "--kv")));
       BatchScheduler scheduler = new BatchScheduler(engine, batchOptions());
       describeKv(err, scheduler);
+      if (!noWarmup) {
+        warmUp(err, scheduler);
+      }
       EngineWorker worker = new EngineWorker(scheduler, config.queueSize(), maxQueuedTokens);
       ServedModel served;
       try {
@@ -327,6 +339,16 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   /** The KV pool as the engine sized it: blocks, their memory bound, and the prefix cache. */
+  /** Runs {@link Warmup} on the scheduler before the engine thread owns it. */
+  private static void warmUp(PrintWriter err, BatchScheduler scheduler) {
+    err.println("glance: warming up (a few synthetic requests, so the first real ones run compiled code)...");
+    err.flush();
+    Warmup.Result r = Warmup.run(scheduler, WARMUP_TOKENS);
+    err.printf("glance: warm-up done in %.1f s (%d requests)%s%n", r.nanos() / 1e9, r.completed(),
+        r.errors().isEmpty() ? "" : "; failed: " + String.join("; ", r.errors()));
+    err.flush();
+  }
+
   private static void describeKv(PrintWriter err, BatchScheduler s) {
     long positions = s.totalBlocks() * s.blockTokens();
     String memory = s.blockBytes() > 0 ? String.format(", up to %.0f MiB as used", s.totalBlocks()

@@ -15,8 +15,14 @@ import org.junit.jupiter.api.Test;
  */
 class PrefixCacheServingTest {
   private static final String IMAGE = "case1_0.png";
-  private static final String FIRST = "Describe the image in detail.";
-  private static final String SECOND = "What shapes do you see?";
+  /**
+   * Text both questions start with, so that the shared prefix (template, image, this) ends well
+   * past a block boundary whatever the block size (32 positions by default; the image alone ends
+   * inside the third block).
+   */
+  private static final String SHARED = "Look closely at the picture above, at its colours, its shapes and where they sit. ";
+  private static final String FIRST = SHARED + "Describe the image in detail.";
+  private static final String SECOND = SHARED + "What shapes do you see?";
 
   private static JsonNode ask(TestServer server, String question) throws Exception {
     ObjectNode body = (ObjectNode) Fixture.JSON.readTree(BatchedServingTest.chat(server, IMAGE, question, 16));
@@ -55,6 +61,8 @@ class PrefixCacheServingTest {
       int cached = cachedTokens(second);
       int image = second.path("usage").path("prompt_tokens_details").path("image_tokens").asInt();
       assertTrue(cached > image, "the template and the image's " + image + " tokens came from the cache: " + second);
+      double block = metric(server, "glance_kv_block_positions");
+      assertEquals(0.0, cached % block, "whole blocks of " + block + " positions: " + cached);
       assertTrue(cached < second.path("usage").path("prompt_tokens").asInt(), "the new question did not");
       assertEquals(cached, second.path("timings").path("cache").path("prefix_tokens").asInt(-1));
       assertEquals(cold.path("choices").path(0).path("token_ids"), second.path("choices").path(0).path("token_ids"));

@@ -245,6 +245,9 @@ public final class Benchmark {
     out.put("context", BATCH_PROMPT);
     int max = DECODE_BATCHES[DECODE_BATCHES.length - 1];
     DecodeBatch batch = new DecodeBatch(model, max);
+    var c = model.config();
+    // Ordinary text tokens only, as the prompts use: ids below the vocabulary and the image tokens.
+    int plainTokens = Math.min(c.text().vocabSize(), c.tokens().imageStart());
     double single = 0;
     for (int n : DECODE_BATCHES) {
       progress.accept("batched decode, " + n + " sequences");
@@ -261,7 +264,7 @@ public final class Benchmark {
       long cpu = processCpuNanos();
       for (int s = 0; s < BATCH_STEPS; s++) {
         for (int i = 0; i < n; i++) {
-          tokens[i] = (s * 31 + i * 7) % 1000 + 1;
+          tokens[i] = (s * 31 + i * 7) % plainTokens;
         }
         batch.step(seqs, tokens);
       }

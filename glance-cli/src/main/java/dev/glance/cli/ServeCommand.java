@@ -338,7 +338,6 @@ final class ServeCommand implements Callable<Integer> {
     return Duration.ofMillis(Math.round(s * 1000));
   }
 
-  /** The KV pool as the engine sized it: blocks, their memory bound, and the prefix cache. */
   /** Runs {@link Warmup} on the scheduler before the engine thread owns it. */
   private static void warmUp(PrintWriter err, BatchScheduler scheduler) {
     err.println("glance: warming up (a few synthetic requests, so the first real ones run compiled code)...");
@@ -349,6 +348,7 @@ final class ServeCommand implements Callable<Integer> {
     err.flush();
   }
 
+  /** The KV pool as the engine sized it: blocks, their memory bound, and the prefix cache. */
   private static void describeKv(PrintWriter err, BatchScheduler s) {
     long positions = s.totalBlocks() * s.blockTokens();
     String memory = s.blockBytes() > 0 ? String.format(", up to %.0f MiB as used", s.totalBlocks()

@@ -61,7 +61,7 @@ final class MatMul {
   private float[] packedX = new float[0];
   private final float[][] panel;
   private final float[][] acc;
-  private final float[][] rowPair;
+  private final float[][] rowScratch;
   /** The decode vector(s) quantised for block-format weights, reused across calls. */
   private final Q8Rows quantizedX = new Q8Rows();
 
@@ -75,7 +75,7 @@ final class MatMul {
     int t = parallel.threads();
     panel = new float[t][KC * NR];
     acc = new float[t][0];
-    rowPair = new float[t][0];
+    rowScratch = new float[t][0];
   }
 
   /** x [n][inF] (row-major, from xs), W [outF][inF], out [n][outF]; bias may be null. */
@@ -136,10 +136,10 @@ final class MatMul {
     int block = 32;
     int blocks = (outF + block - 1) / block;
     parallel.forEachWorker(blocks, 2, (worker, from, to) -> {
-      if (rowPair[worker].length < STREAM_ROWS * inF) {
-        rowPair[worker] = new float[STREAM_ROWS * inF];
+      if (rowScratch[worker].length < STREAM_ROWS * inF) {
+        rowScratch[worker] = new float[STREAM_ROWS * inF];
       }
-      float[] wr = rowPair[worker];
+      float[] wr = rowScratch[worker];
       float[] sums = new float[16];
       for (int b = from; b < to; b++) {
         int r1 = Math.min(outF, b * block + block);

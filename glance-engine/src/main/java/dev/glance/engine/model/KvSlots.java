@@ -58,12 +58,8 @@ sealed interface KvSlots {
     @Override
     public void write(Backend b, int layer, Tensor keys, Tensor values) {
       if (k == null) {
-        k = new Tensor[caches.length];
-        v = new Tensor[caches.length];
-        for (int i = 0; i < caches.length; i++) {
-          k[i] = b.allocate(rows[i], keys.cols());
-          v[i] = b.allocate(rows[i], values.cols());
-        }
+        k = perRun(b, keys.cols());
+        v = perRun(b, values.cols());
       }
       int at = 0;
       for (int i = 0; i < caches.length; i++) {
@@ -77,12 +73,8 @@ sealed interface KvSlots {
     @Override
     public void attend(Backend b, int layer, Tensor queries, int heads, Tensor out) {
       if (q == null) {
-        q = new Tensor[caches.length];
-        o = new Tensor[caches.length];
-        for (int i = 0; i < caches.length; i++) {
-          q[i] = b.allocate(rows[i], queries.cols());
-          o[i] = b.allocate(rows[i], out.cols());
-        }
+        q = perRun(b, queries.cols());
+        o = perRun(b, out.cols());
       }
       int at = 0;
       for (int i = 0; i < caches.length; i++) {
@@ -91,6 +83,15 @@ sealed interface KvSlots {
         b.copyRows(o[i], 0, out, at, rows[i]);
         at += rows[i];
       }
+    }
+
+    /** One buffer per run: its rows by {@code cols}. */
+    private Tensor[] perRun(Backend b, int cols) {
+      Tensor[] t = new Tensor[caches.length];
+      for (int i = 0; i < caches.length; i++) {
+        t[i] = b.allocate(rows[i], cols);
+      }
+      return t;
     }
   }
 

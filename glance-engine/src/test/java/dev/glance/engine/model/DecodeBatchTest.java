@@ -96,7 +96,7 @@ class DecodeBatchTest {
         List<Sequence> seqs = new ArrayList<>();
         List<Integer> tokens = new ArrayList<>();
         for (Run r : List.copyOf(active)) {
-          int token = argmax(r.seq.logits());
+          int token = Fixture.argmax(r.seq.logits());
           r.got[r.count++] = token;
           if (r.count == r.expected.length) {
             active.remove(r);
@@ -113,15 +113,5 @@ class DecodeBatchTest {
         assertArrayEquals(r.expected, r.got, r.name + " greedy ids in trial " + trial + " (order " + order + ")");
       }
     }
-  }
-
-  private static int argmax(float[] v) {
-    int best = 0;
-    for (int i = 1; i < v.length; i++) {
-      if (v[i] > v[best]) {
-        best = i;
-      }
-    }
-    return best;
   }
 }

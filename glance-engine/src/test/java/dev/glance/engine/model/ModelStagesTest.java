@@ -130,21 +130,11 @@ class ModelStagesTest {
     int[] got = new int[expected.length];
     float[] logits = seq.logits();
     for (int i = 0; i < expected.length; i++) {
-      got[i] = argmax(logits);
+      got[i] = Fixture.argmax(logits);
       if (i + 1 < expected.length) {
         logits = seq.step(got[i]);
       }
     }
     assertArrayEquals(expected, got, name + " greedy ids");
-  }
-
-  private static int argmax(float[] v) {
-    int best = 0;
-    for (int i = 1; i < v.length; i++) {
-      if (v[i] > v[best]) {
-        best = i;
-      }
-    }
-    return best;
   }
 }

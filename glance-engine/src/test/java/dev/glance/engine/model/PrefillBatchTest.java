@@ -90,7 +90,7 @@ class PrefillBatchTest {
         Sequence s = seqs.get(i);
         float[] logits = s.logits();
         for (int t = 0; t < expected.length; t++) {
-          ids[t] = argmax(logits);
+          ids[t] = Fixture.argmax(logits);
           if (t + 1 < expected.length) {
             logits = s.step(ids[t]);
           }
@@ -106,15 +106,5 @@ class PrefillBatchTest {
     PrefillBatch prefill = new PrefillBatch(model);
     assertThrows(IllegalArgumentException.class, () -> prefill.run(List.of(s), new int[] {s.prefillRemaining() + 1}));
     assertThrows(IllegalArgumentException.class, () -> prefill.run(List.of(s), new int[] {0}));
-  }
-
-  private static int argmax(float[] v) {
-    int best = 0;
-    for (int i = 1; i < v.length; i++) {
-      if (v[i] > v[best]) {
-        best = i;
-      }
-    }
-    return best;
   }
 }

@@ -32,22 +32,12 @@ class QuantizedModelTest {
     int[] got = new int[steps];
     float[] logits = seq.logits();
     for (int i = 0; i < steps; i++) {
-      got[i] = argmax(logits);
+      got[i] = Fixture.argmax(logits);
       if (i + 1 < steps) {
         logits = seq.step(got[i]);
       }
     }
     return got;
-  }
-
-  private static int argmax(float[] v) {
-    int best = 0;
-    for (int i = 1; i < v.length; i++) {
-      if (v[i] > v[best]) {
-        best = i;
-      }
-    }
-    return best;
   }
 
   /** Relative error of the last prompt row's logits, prefilled from the reference hidden.0. */

@@ -2,7 +2,9 @@ package dev.glance.engine.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +18,7 @@ import dev.glance.engine.text.ChatMessage;
 import dev.glance.engine.text.ContentPart;
 import dev.glance.engine.text.Role;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -202,5 +205,45 @@ class BatchSchedulerTest {
     assertEquals(0, queued.started, "never started");
     assertEquals(1, queued.ends, "dropped");
     assertArrayEquals(Fixture.ints("case0.greedy_ids"), other.result.tokenIds());
+  }
+
+  /**
+   * The start-up warm-up: its synthetic requests all complete, single and batched paths run, and
+   * the scheduler it leaves behind (its caches now holding the warm-up's images and prompt blocks)
+   * still answers every fixture case with the reference's greedy tokens.
+   */
+  @Test
+  void afterTheWarmUpRequestsStillGiveTheReferenceTokens() {
+    BatchScheduler s = new BatchScheduler(engine, new BatchOptions(8, 4096, 65536, 16));
+    Warmup.Result r = Warmup.run(s, 4);
+    assertTrue(r.errors().isEmpty(), r.errors().toString());
+    assertEquals(5, r.completed());
+    assertTrue(s.idle());
+    assertTrue(s.decodedRows() > s.decodeSteps(), "the second round decoded several sequences per step");
+    assertTrue(r.nanos() > 0);
+
+    Map<String, Outcome> outcomes = new LinkedHashMap<>();
+    for (String name : Fixture.caseNames()) {
+      Outcome o = new Outcome();
+      outcomes.put(name, o);
+      s.add(caseRequest(name), () -> false, o);
+    }
+    runToIdle(s);
+    for (var e : outcomes.entrySet()) {
+      assertNull(e.getValue().error, e.getKey());
+      assertArrayEquals(Fixture.ints(e.getKey() + ".greedy_ids"), e.getValue().result.tokenIds(), e.getKey());
+    }
+  }
+
+  @Test
+  void warmUpRequestsDifferFromEachOther() {
+    // Different images and prompts: no warm-up request is a cache hit of another, so each one
+    // runs the vision tower and a full prefill.
+    GenerationRequest a = Warmup.request(0, 4);
+    GenerationRequest b = Warmup.request(1, 4);
+    var ia = ((ImageInput.Decoded) a.images().get(0)).image();
+    var ib = ((ImageInput.Decoded) b.images().get(0)).image();
+    assertFalse(Arrays.equals(ia.rgb(), ib.rgb()));
+    assertNotEquals(a.messages(), b.messages());
   }
 }

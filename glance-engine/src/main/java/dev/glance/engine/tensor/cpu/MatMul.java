@@ -62,6 +62,8 @@ final class MatMul {
   private final float[][] panel;
   private final float[][] acc;
   private final float[][] rowScratch;
+  /** Per worker: the 16 sums one few-token tile hands back. */
+  private final float[][] tileSums;
   /** The decode vector(s) quantised for block-format weights, reused across calls. */
   private final Q8Rows quantizedX = new Q8Rows();
 
@@ -76,6 +78,7 @@ final class MatMul {
     panel = new float[t][KC * NR];
     acc = new float[t][0];
     rowScratch = new float[t][0];
+    tileSums = new float[t][16];
   }
 
   /** x [n][inF] (row-major, from xs), W [outF][inF], out [n][outF]; bias may be null. */
@@ -141,7 +144,7 @@ final class MatMul {
         rowScratch[worker] = new float[STREAM_ROWS * inF];
       }
       float[] wr = rowScratch[worker];
-      float[] sums = new float[16];
+      float[] sums = tileSums[worker];
       for (int b = from; b < to; b++) {
         int r1 = Math.min(outF, b * block + block);
         for (int r = b * block; r < r1; r += STREAM_ROWS) {

@@ -1,4 +1,4 @@
-package dev.glance.jmh;
+package dev.glance.engine.tensor.cpu;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +21,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@link #TOKENS} tokens by {@link #ROWS} weight rows over a {@link #KC}-long slice
  * (2 x 192 x 24 x 256 = 2.36 MFLOP per call; GFLOP/s = 2359.296 / microseconds). Names are
  * rows x vectors of tokens: k6x2 keeps 12 accumulators for 6 rows and 2 vectors of tokens; k6x2rows
- * reads the weight panel row by row instead of interleaved. MatMul picks its tile (NR) from the
+ * reads the weight panel row by row instead of interleaved. k12x2 and k4x2 are MatMul's own tiles
+ * ({@code kernel12}, {@code kernel4}, called directly: this class sits in their package), the
+ * others candidates written here. MatMul picks its tile (NR) from the
  * vector register count. On AVX2 (16 registers) the likely cost of a big tile is spilling: if C2
  * keeps every weight broadcast of an iteration live, a tile needs rows x vectors + vectors + rows
  * registers (k4x2: 14, k6x2: 20, k12x2: 38). Measured by thread CPU time on one loaded Zen 3 core,
@@ -36,11 +38,11 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class MicroTileBench {
-  static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
-  static final int VL = FS.length();
+  static final VectorSpecies<Float> FS = MatMul.FS;
+  static final int VL = MatMul.VL;
   static final int TOKENS = 192;
   static final int ROWS = 24;
-  static final int KC = 256;
+  static final int KC = MatMul.KC;
 
   float[] xt;
   float[] wp;
@@ -64,7 +66,7 @@ public class MicroTileBench {
     void run(float[] xt, int xo, float[] wp, float[] c, int co);
   }
 
-  private float[] run(int nr, int nv, boolean rows, Tile tile) {
+  private float[] run(int nr, int nv, Tile tile) {
     int tb = nv * VL;
     int blocks = (TOKENS + tb - 1) / tb;
     float[] panel = new float[nr * KC];
@@ -79,109 +81,30 @@ public class MicroTileBench {
 
   @Benchmark
   public float[] k12x2() {
-    return run(12, 2, "inter".equals("rows"), (xt, xo, wp, c, co) -> k12x2(xt, xo, wp, KC, c, co));
+    return run(12, 2, (xt, xo, wp, c, co) -> MatMul.kernel12(xt, xo, wp, KC, c, co, true));
   }
   @Benchmark
   public float[] k8x2() {
-    return run(8, 2, "inter".equals("rows"), (xt, xo, wp, c, co) -> k8x2(xt, xo, wp, KC, c, co));
+    return run(8, 2, (xt, xo, wp, c, co) -> k8x2(xt, xo, wp, KC, c, co));
   }
   @Benchmark
   public float[] k6x2() {
-    return run(6, 2, "inter".equals("rows"), (xt, xo, wp, c, co) -> k6x2(xt, xo, wp, KC, c, co));
+    return run(6, 2, (xt, xo, wp, c, co) -> k6x2(xt, xo, wp, KC, c, co));
   }
   @Benchmark
   public float[] k4x3() {
-    return run(4, 3, "inter".equals("rows"), (xt, xo, wp, c, co) -> k4x3(xt, xo, wp, KC, c, co));
+    return run(4, 3, (xt, xo, wp, c, co) -> k4x3(xt, xo, wp, KC, c, co));
   }
   @Benchmark
   public float[] k6x2rows() {
-    return run(6, 2, "rows".equals("rows"), (xt, xo, wp, c, co) -> k6x2rows(xt, xo, wp, KC, c, co));
+    return run(6, 2, (xt, xo, wp, c, co) -> k6x2rows(xt, xo, wp, KC, c, co));
   }
   @Benchmark
   public float[] k4x2() {
-    return run(4, 2, "inter".equals("rows"), (xt, xo, wp, c, co) -> k4x2(xt, xo, wp, KC, c, co));
+    return run(4, 2, (xt, xo, wp, c, co) -> MatMul.kernel4(xt, xo, wp, KC, c, co, true));
   }
 
-  static void k12x2(float[] xt, int xo, float[] wp, int kc, float[] c, int co) {
-    FloatVector a00 = FloatVector.fromArray(FS, c, co + 0 * VL), a01 = FloatVector.fromArray(FS, c, co + 1 * VL);
-    FloatVector a10 = FloatVector.fromArray(FS, c, co + 2 * VL), a11 = FloatVector.fromArray(FS, c, co + 3 * VL);
-    FloatVector a20 = FloatVector.fromArray(FS, c, co + 4 * VL), a21 = FloatVector.fromArray(FS, c, co + 5 * VL);
-    FloatVector a30 = FloatVector.fromArray(FS, c, co + 6 * VL), a31 = FloatVector.fromArray(FS, c, co + 7 * VL);
-    FloatVector a40 = FloatVector.fromArray(FS, c, co + 8 * VL), a41 = FloatVector.fromArray(FS, c, co + 9 * VL);
-    FloatVector a50 = FloatVector.fromArray(FS, c, co + 10 * VL), a51 = FloatVector.fromArray(FS, c, co + 11 * VL);
-    FloatVector a60 = FloatVector.fromArray(FS, c, co + 12 * VL), a61 = FloatVector.fromArray(FS, c, co + 13 * VL);
-    FloatVector a70 = FloatVector.fromArray(FS, c, co + 14 * VL), a71 = FloatVector.fromArray(FS, c, co + 15 * VL);
-    FloatVector a80 = FloatVector.fromArray(FS, c, co + 16 * VL), a81 = FloatVector.fromArray(FS, c, co + 17 * VL);
-    FloatVector a90 = FloatVector.fromArray(FS, c, co + 18 * VL), a91 = FloatVector.fromArray(FS, c, co + 19 * VL);
-    FloatVector a100 = FloatVector.fromArray(FS, c, co + 20 * VL), a101 = FloatVector.fromArray(FS, c, co + 21 * VL);
-    FloatVector a110 = FloatVector.fromArray(FS, c, co + 22 * VL), a111 = FloatVector.fromArray(FS, c, co + 23 * VL);
-    for (int k = 0; k < kc; k++) {
-      int xi = xo + k * 2 * VL;
-      FloatVector x0 = FloatVector.fromArray(FS, xt, xi);
-      FloatVector x1 = FloatVector.fromArray(FS, xt, xi + 1 * VL);
-      FloatVector w;
-      w = FloatVector.broadcast(FS, wp[k * 12 + 0]);
-      a00 = x0.fma(w, a00);
-      a01 = x1.fma(w, a01);
-      w = FloatVector.broadcast(FS, wp[k * 12 + 1]);
-      a10 = x0.fma(w, a10);
-      a11 = x1.fma(w, a11);
-      w = FloatVector.broadcast(FS, wp[k * 12 + 2]);
-      a20 = x0.fma(w, a20);
-      a21 = x1.fma(w, a21);
-      w = FloatVector.broadcast(FS, wp[k * 12 + 3]);
-      a30 = x0.fma(w, a30);
-      a31 = x1.fma(w, a31);
-      w = FloatVector.broadcast(FS, wp[k * 12 + 4]);
-      a40 = x0.fma(w, a40);
-      a41 = x1.fma(w, a41);
-      w = FloatVector.broadcast(FS, wp[k * 12 + 5]);
-      a50 = x0.fma(w, a50);
-      a51 = x1.fma(w, a51);
-      w = FloatVector.broadcast(FS, wp[k * 12 + 6]);
-      a60 = x0.fma(w, a60);
-      a61 = x1.fma(w, a61);
-      w = FloatVector.broadcast(FS, wp[k * 12 + 7]);
-      a70 = x0.fma(w, a70);
-      a71 = x1.fma(w, a71);
-      w = FloatVector.broadcast(FS, wp[k * 12 + 8]);
-      a80 = x0.fma(w, a80);
-      a81 = x1.fma(w, a81);
-      w = FloatVector.broadcast(FS, wp[k * 12 + 9]);
-      a90 = x0.fma(w, a90);
-      a91 = x1.fma(w, a91);
-      w = FloatVector.broadcast(FS, wp[k * 12 + 10]);
-      a100 = x0.fma(w, a100);
-      a101 = x1.fma(w, a101);
-      w = FloatVector.broadcast(FS, wp[k * 12 + 11]);
-      a110 = x0.fma(w, a110);
-      a111 = x1.fma(w, a111);
-    }
-    a00.intoArray(c, co + 0 * VL);
-    a01.intoArray(c, co + 1 * VL);
-    a10.intoArray(c, co + 2 * VL);
-    a11.intoArray(c, co + 3 * VL);
-    a20.intoArray(c, co + 4 * VL);
-    a21.intoArray(c, co + 5 * VL);
-    a30.intoArray(c, co + 6 * VL);
-    a31.intoArray(c, co + 7 * VL);
-    a40.intoArray(c, co + 8 * VL);
-    a41.intoArray(c, co + 9 * VL);
-    a50.intoArray(c, co + 10 * VL);
-    a51.intoArray(c, co + 11 * VL);
-    a60.intoArray(c, co + 12 * VL);
-    a61.intoArray(c, co + 13 * VL);
-    a70.intoArray(c, co + 14 * VL);
-    a71.intoArray(c, co + 15 * VL);
-    a80.intoArray(c, co + 16 * VL);
-    a81.intoArray(c, co + 17 * VL);
-    a90.intoArray(c, co + 18 * VL);
-    a91.intoArray(c, co + 19 * VL);
-    a100.intoArray(c, co + 20 * VL);
-    a101.intoArray(c, co + 21 * VL);
-    a110.intoArray(c, co + 22 * VL);
-    a111.intoArray(c, co + 23 * VL);
-  }
+
 
   static void k8x2(float[] xt, int xo, float[] wp, int kc, float[] c, int co) {
     FloatVector a00 = FloatVector.fromArray(FS, c, co + 0 * VL), a01 = FloatVector.fromArray(FS, c, co + 1 * VL);
@@ -372,36 +295,5 @@ public class MicroTileBench {
     a51.intoArray(c, co + 11 * VL);
   }
 
-  static void k4x2(float[] xt, int xo, float[] wp, int kc, float[] c, int co) {
-    FloatVector a00 = FloatVector.fromArray(FS, c, co + 0 * VL), a01 = FloatVector.fromArray(FS, c, co + 1 * VL);
-    FloatVector a10 = FloatVector.fromArray(FS, c, co + 2 * VL), a11 = FloatVector.fromArray(FS, c, co + 3 * VL);
-    FloatVector a20 = FloatVector.fromArray(FS, c, co + 4 * VL), a21 = FloatVector.fromArray(FS, c, co + 5 * VL);
-    FloatVector a30 = FloatVector.fromArray(FS, c, co + 6 * VL), a31 = FloatVector.fromArray(FS, c, co + 7 * VL);
-    for (int k = 0; k < kc; k++) {
-      int xi = xo + k * 2 * VL;
-      FloatVector x0 = FloatVector.fromArray(FS, xt, xi);
-      FloatVector x1 = FloatVector.fromArray(FS, xt, xi + 1 * VL);
-      FloatVector w;
-      w = FloatVector.broadcast(FS, wp[k * 4 + 0]);
-      a00 = x0.fma(w, a00);
-      a01 = x1.fma(w, a01);
-      w = FloatVector.broadcast(FS, wp[k * 4 + 1]);
-      a10 = x0.fma(w, a10);
-      a11 = x1.fma(w, a11);
-      w = FloatVector.broadcast(FS, wp[k * 4 + 2]);
-      a20 = x0.fma(w, a20);
-      a21 = x1.fma(w, a21);
-      w = FloatVector.broadcast(FS, wp[k * 4 + 3]);
-      a30 = x0.fma(w, a30);
-      a31 = x1.fma(w, a31);
-    }
-    a00.intoArray(c, co + 0 * VL);
-    a01.intoArray(c, co + 1 * VL);
-    a10.intoArray(c, co + 2 * VL);
-    a11.intoArray(c, co + 3 * VL);
-    a20.intoArray(c, co + 4 * VL);
-    a21.intoArray(c, co + 5 * VL);
-    a30.intoArray(c, co + 6 * VL);
-    a31.intoArray(c, co + 7 * VL);
-  }
+
 }

@@ -117,8 +117,11 @@ public final class Benchmark {
     }
     progress.accept("measuring memory read bandwidth (" + o.threads() + " threads)");
     // Many short passes, best kept: on a shared machine some passes lose their core.
-    double bandwidth = ReadBandwidth.measure(o.threads(), o.bandwidthBytes(), 16);
+    ReadBandwidth.Result read = ReadBandwidth.measure(o.threads(), o.bandwidthBytes(), 16);
+    double bandwidth = read.best();
     r.put("memory_read_bandwidth_gb_per_s", bandwidth / 1e9);
+    r.put("memory_read_bandwidth_one_stream_gb_per_s", read.oneStream() / 1e9);
+    r.put("memory_read_bandwidth_four_streams_gb_per_s", read.fourStreams() / 1e9);
 
     progress.accept("building " + o.shape().label() + " with random " + o.weights().flagName() + " weights");
     long t0 = System.nanoTime();

@@ -107,13 +107,16 @@ final class MatMul {
     } else {
       kernel = (r0, r1, t) -> w.dotRows(r0, r1, xs, t * inF, os, t * outF);
     }
-    // Rows in blocks small enough that a block read for token 0 is still in cache for token 1.
+    // Each chunk goes to the kernel whole, so that its four row streams (CpuWeight.STREAMS) are
+    // far apart; with more than one token, rows go in blocks small enough that a block read for
+    // token 0 is still in cache for token 1.
     int block = 32;
     int blocks = (outF + block - 1) / block;
     parallel.forEach(blocks, 2, (from, to) -> {
-      for (int b = from; b < to; b++) {
+      int span = n == 1 ? to - from : 1;
+      for (int b = from; b < to; b += span) {
         int r0 = b * block;
-        int r1 = Math.min(outF, r0 + block);
+        int r1 = Math.min(outF, (b + span) * block);
         for (int t = 0; t < n; t++) {
           kernel.run(r0, r1, t);
           if (bias != null) {

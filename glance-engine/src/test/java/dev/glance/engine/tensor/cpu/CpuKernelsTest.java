@@ -85,9 +85,11 @@ class CpuKernelsTest {
     // (odd rows, tokens not a multiple of four), tiles with a partial token block, and more tokens
     // than one group and more panels than one chunk (MatMul.GROUP_TOKENS, CHUNK_PANELS).
     // Both sides of MatMul.GEMM_MIN_ROWS on either register count (10 or 17 tokens), and row
-    // counts that leave 1, 2 or 3 rows of the four-row streaming tile.
+    // counts that leave 1, 2 or 3 rows of the four-row streaming tile. Last, one token over many
+    // rows: the decode kernel's four streams from the quarters of each chunk, with rows left over.
     int[][] shapes = {{1, 37, 19}, {2, 37, 19}, {5, 64, 33}, {3, 129, 70}, {7, 8, 1}, {8, 33, 13}, {9, 70, 17},
-      {11, 45, 9}, {13, 70, 31}, {16, 129, 6}, {17, 37, 11}, {37, 300, 29}, {70, 513, 25}, {300, 45, 203}};
+      {11, 45, 9}, {13, 70, 31}, {16, 129, 6}, {17, 37, 11}, {37, 300, 29}, {70, 513, 25}, {300, 45, 203},
+      {1, 70, 203}, {1, 45, 1001}};
     for (int[] s : shapes) {
       int n = s[0];
       int in = s[1];
@@ -120,8 +122,11 @@ class CpuKernelsTest {
   @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0"})
   void quantisedLinearMatchesScalarOnDequantisedValues(DType format) {
     // Token counts on both sides of the streaming/tiled switch; widths in whole blocks.
+    // Last, one token over many rows: the decode kernels' four row streams per chunk and the rows
+    // left over.
     int[][] shapes = {{1, 32, 19}, {2, 64, 9}, {3, 96, 37}, {5, 320, 13}, {8, 64, 25}, {9, 96, 11}, {12, 96, 30},
-      {16, 64, 7}, {17, 64, 5}, {33, 160, 29}, {70, 288, 7}};
+      {16, 64, 7}, {17, 64, 5}, {33, 160, 29}, {70, 288, 7},
+      {1, 96, 203}, {1, 64, 1001}};
     for (int[] s : shapes) {
       int n = s[0];
       int in = s[1];

@@ -72,14 +72,14 @@ public final class CpuBackend implements Backend {
       throw new GlanceException.Unsupported("tensor " + data.name() + ": cannot convert " + data.dtype()
           + " weights to " + format + "; supported: Q8_0, Q4_0 or as stored");
     }
-    return quantize((CpuWeight) stored, format);
+    return quantize((CpuWeight) stored, data.data(), format);
   }
 
   /**
    * Quantises a weight into off-heap memory owned by the returned weight (freed when it is no
    * longer reachable), rows in parallel; then tells the OS it may drop the source's mapped pages.
    */
-  private CpuWeight quantize(CpuWeight src, DType format) {
+  private CpuWeight quantize(CpuWeight src, MemorySegment source, DType format) {
     int rows = src.rows();
     int cols = src.cols();
     if (cols % DType.BLOCK != 0) {
@@ -95,13 +95,7 @@ public final class CpuBackend implements Backend {
         Quantizer.quantize(format, row, 0, cols, dst, r * rowBytes);
       }
     });
-    MemorySegment source = switch (src) {
-      case CpuWeight.F32 f -> f.seg();
-      case CpuWeight.BF16 b -> b.seg();
-      case CpuWeight.F16 h -> h.seg();
-      default -> null;
-    };
-    if (source != null && source.isMapped()) {
+    if (source.isMapped()) {
       source.unload();
     }
     return CpuWeight.of(src.name(), format, dst, rows, cols);

@@ -102,7 +102,16 @@ sealed interface CpuWeight extends Weight
     throw new UnsupportedOperationException(dtype() + " has no in-place few-token kernel");
   }
 
-  static CpuWeight of(String name, DType dtype, MemorySegment seg, int rows, int cols) {
+  /**
+   * The weight over {@code stored}. A mapped segment is first viewed as a plain native one over
+   * the same memory and scope ({@code reinterpret}): mapped and allocated segments are different
+   * classes, and a kernel whose loads have seen both compiles them for two receiver types (on
+   * the 2-core AVX2 machine the four-stream BF16 decode kernel fell from 18-21 to 13-14 GB/s
+   * once it had run over both kinds; the server maps its checkpoint while the quantiser, the
+   * benchmark and the tests allocate).
+   */
+  static CpuWeight of(String name, DType dtype, MemorySegment stored, int rows, int cols) {
+    MemorySegment seg = stored.isMapped() ? stored.reinterpret(stored.byteSize()) : stored;
     return switch (dtype) {
       case F32 -> new F32(name, seg, rows, cols);
       case BF16 -> new BF16(name, seg, rows, cols);

@@ -89,16 +89,20 @@ sealed interface CpuWeight extends Weight
   /** dst[dstOff + i] = W[row][col0 + i] for i < len (col0 a multiple of 32 for block formats). */
   void toFloats(int row, int col0, int len, float[] dst, int dstOff);
 
-  /** Whether {@link #dot4x4} reads this format in place (else the caller converts rows first). */
-  default boolean hasDot4x4() {
-    return false;
+  /**
+   * Rows of the few-token tile this format reads in place ({@link #dotTile}), 0 where it has none
+   * (the caller converts rows to a float scratch first).
+   */
+  default int tileRows() {
+    return 0;
   }
 
   /**
    * The few-token kernel reading this format in place: sums[4 * i + j] = row (r + i) . token j
-   * (x at xs[xj ..]) for i < rows (at most 4; missing rows repeat row r and are ignored).
+   * (x at xs[xj ..]) for i < rows (at most {@link #tileRows}; missing rows repeat row r and are
+   * ignored).
    */
-  default void dot4x4(int r, int rows, float[] xs, int x0, int x1, int x2, int x3, float[] sums) {
+  default void dotTile(int r, int rows, float[] xs, int x0, int x1, int x2, int x3, float[] sums) {
     throw new UnsupportedOperationException(dtype() + " has no in-place few-token kernel");
   }
 
@@ -243,20 +247,88 @@ sealed interface CpuWeight extends Weight
       }
     }
 
-    /** Only with 512-bit vectors, where 32 registers hold the 16 sums, four rows and a token. */
+    /**
+     * Four rows with 512-bit vectors (32 registers hold the 16 sums, four rows and a token), two
+     * with 256-bit ones (16 registers: 8 sums, two rows, a token).
+     */
     @Override
-    public boolean hasDot4x4() {
-      return VL == 16 && WIDE;
+    public int tileRows() {
+      return !WIDE ? 0 : VL == 16 ? 4 : VL == 8 ? 2 : 0;
     }
 
     /**
-     * Widens each 16-value slice of four rows in registers and multiplies it with four tokens (16
-     * sums): the weight loads interleave with the FMAs, where converting rows to a float scratch
-     * first streams them from memory and computes afterwards, without overlap (whole mid model,
-     * four sequences: 126 and 173 ms per step against 198 and 204 through the scratch).
+     * Widens each vector-wide slice of the rows in registers and multiplies it with four tokens:
+     * the weight loads interleave with the FMAs, where converting rows to a float scratch first
+     * streams them from memory and computes afterwards, without overlap (whole mid model, four
+     * sequences, AVX-512: 126 and 173 ms per step against 198 and 204 through the scratch).
      */
     @Override
-    public void dot4x4(int r, int rows, float[] xs, int x0, int x1, int x2, int x3, float[] sums) {
+    public void dotTile(int r, int rows, float[] xs, int x0, int x1, int x2, int x3, float[] sums) {
+      if (VL == 16) {
+        dot4x4(r, rows, xs, x0, x1, x2, x3, sums);
+      } else {
+        dot2x4(r, rows, xs, x0, x1, x2, x3, sums);
+      }
+    }
+
+    /** Two rows by four tokens, 8 sums: the tile for 16 vector registers. */
+    private void dot2x4(int r, int rows, float[] xs, int x0, int x1, int x2, int x3, float[] sums) {
+      long b0 = (long) r * cols * 2;
+      long b1 = rows > 1 ? b0 + cols * 2L : b0;
+      FloatVector a00 = FloatVector.zero(FS);
+      FloatVector a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+      int upper = cols - cols % VL;
+      int k = 0;
+      for (; k < upper; k += VL) {
+        FloatVector v0 = ((IntVector) ShortVector.fromMemorySegment(SS, seg, b0 + k * 2L, LE)
+            .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        FloatVector v1 = ((IntVector) ShortVector.fromMemorySegment(SS, seg, b1 + k * 2L, LE)
+            .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        FloatVector x = FloatVector.fromArray(FS, xs, x0 + k);
+        a00 = v0.fma(x, a00);
+        a10 = v1.fma(x, a10);
+        x = FloatVector.fromArray(FS, xs, x1 + k);
+        a01 = v0.fma(x, a01);
+        a11 = v1.fma(x, a11);
+        x = FloatVector.fromArray(FS, xs, x2 + k);
+        a02 = v0.fma(x, a02);
+        a12 = v1.fma(x, a12);
+        x = FloatVector.fromArray(FS, xs, x3 + k);
+        a03 = v0.fma(x, a03);
+        a13 = v1.fma(x, a13);
+      }
+      float s00 = a00.reduceLanes(VectorOperators.ADD);
+      float s01 = a01.reduceLanes(VectorOperators.ADD);
+      float s02 = a02.reduceLanes(VectorOperators.ADD);
+      float s03 = a03.reduceLanes(VectorOperators.ADD);
+      float s10 = a10.reduceLanes(VectorOperators.ADD);
+      float s11 = a11.reduceLanes(VectorOperators.ADD);
+      float s12 = a12.reduceLanes(VectorOperators.ADD);
+      float s13 = a13.reduceLanes(VectorOperators.ADD);
+      for (; k < cols; k++) {
+        float v0 = bf16(seg.get(LE_SHORT, b0 + k * 2L));
+        float v1 = bf16(seg.get(LE_SHORT, b1 + k * 2L));
+        s00 += v0 * xs[x0 + k];
+        s01 += v0 * xs[x1 + k];
+        s02 += v0 * xs[x2 + k];
+        s03 += v0 * xs[x3 + k];
+        s10 += v1 * xs[x0 + k];
+        s11 += v1 * xs[x1 + k];
+        s12 += v1 * xs[x2 + k];
+        s13 += v1 * xs[x3 + k];
+      }
+      sums[0] = s00;
+      sums[1] = s01;
+      sums[2] = s02;
+      sums[3] = s03;
+      sums[4] = s10;
+      sums[5] = s11;
+      sums[6] = s12;
+      sums[7] = s13;
+    }
+
+    /** Four rows by four tokens, 16 sums: the tile for 32 vector registers. */
+    private void dot4x4(int r, int rows, float[] xs, int x0, int x1, int x2, int x3, float[] sums) {
       long b0 = (long) r * cols * 2;
       long b1 = rows > 1 ? b0 + cols * 2L : b0;
       long b2 = rows > 2 ? b0 + 2L * cols * 2 : b0;

@@ -56,6 +56,15 @@ final class MatMul {
   static final int GEMM_MIN_ROWS = REGISTERS >= 32 ? 17 : 10;
   /** Weight rows converted and dotted together on the few-token path: 4 with 32 registers, else 2. */
   static final int STREAM_ROWS = REGISTERS >= 32 ? 4 : 2;
+  /**
+   * Up to this many tokens, a format with an in-place tile ({@link CpuWeight#dotTile}) reads its
+   * rows directly, widening them again for every four tokens, instead of converting them to the
+   * float scratch once. Measured in the whole mid model, BF16, ms per step, alternated runs: on
+   * AVX-512 in place won at 4 sequences (126/173 vs 198/204) and lost at 8 (218/296 vs 253/244);
+   * on AVX2 (two rows, so the rows stay in L1 between passes) it won at 4 (342/294 vs 424/389)
+   * and at 8 (530/507 vs 655/588).
+   */
+  static final int IN_PLACE_TOKENS = REGISTERS >= 32 ? 4 : 8;
 
   private final ParallelRange parallel;
   private float[] packedX = new float[0];
@@ -134,8 +143,8 @@ final class MatMul {
    * float32 once, into per-worker scratch, and dotted with up to four tokens at a time, so BF16
    * widening or Q8_0/Q4_0 dequantisation is paid once per weight instead of once per token. With
    * 32 registers four rows share each token load (16 sums, {@link #dot4x4}); with 16, two
-   * ({@link #dot2x4}). For up to four tokens a format with an in-place kernel (BF16 on 512-bit
-   * vectors, {@link CpuWeight#dot4x4}) widens in registers instead, without the scratch copy.
+   * ({@link #dot2x4}). For up to {@link #IN_PLACE_TOKENS} tokens a format with an in-place tile
+   * (BF16, {@link CpuWeight#dotTile}) widens in registers instead, without the scratch copy.
    */
   private void streamTokens(CpuWeight w, float[] xs, int n, float[] bias, float[] os) {
     int inF = w.cols();
@@ -152,11 +161,9 @@ final class MatMul {
         int r1 = Math.min(outF, b * block + block);
         for (int r = b * block; r < r1; r += STREAM_ROWS) {
           int rows = Math.min(STREAM_ROWS, r1 - r);
-          // Up to four tokens (one pass over the rows) a format that has it reads its rows in
-          // place; with more, each pass would convert the rows again, and the scratch copy wins
-          // (whole mid model, BF16, ms per step in place vs scratch: 4 sequences 126/173 vs
-          // 198/204, 8 sequences 218/296 vs 253/244, 16 sequences 546/432 vs 413/399).
-          boolean inPlace = STREAM_ROWS == 4 && n <= 4 && w.hasDot4x4();
+          // A format with an in-place tile reads its rows directly up to IN_PLACE_TOKENS tokens;
+          // with more, each pass would widen the rows again, and the scratch copy wins.
+          boolean inPlace = n <= IN_PLACE_TOKENS && w.tileRows() == STREAM_ROWS;
           if (!inPlace) {
             for (int i = 0; i < rows; i++) {
               w.toFloats(r + i, 0, inF, wr, i * inF);
@@ -170,7 +177,7 @@ final class MatMul {
             int x2 = tokens > 2 ? x0 + 2 * inF : x0;
             int x3 = tokens > 3 ? x0 + 3 * inF : x0;
             if (inPlace) {
-              w.dot4x4(r, rows, xs, x0, x1, x2, x3, sums);
+              w.dotTile(r, rows, xs, x0, x1, x2, x3, sums);
             } else if (STREAM_ROWS == 4) {
               dot4x4(wr, rows > 1 ? inF : 0, rows > 2 ? 2 * inF : 0, rows > 3 ? 3 * inF : 0, inF, xs, x0, x1, x2, x3, sums);
             } else {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.glance.cuda.runtime.Device;
 import dev.glance.engine.Fixture;
+import dev.glance.engine.generate.Sampler;
 import dev.glance.engine.image.ImageGrid;
 import dev.glance.engine.model.Glm4vModel;
 import dev.glance.engine.model.RopeIndex;
@@ -121,7 +122,7 @@ abstract class FixtureCases {
     int[] got = new int[expected.length];
     float[] logits = seq.logits();
     for (int i = 0; i < expected.length; i++) {
-      got[i] = argmax(logits);
+      got[i] = Sampler.argmax(logits);
       if (i + 1 < expected.length) {
         logits = seq.step(got[i]);
       }
@@ -133,13 +134,4 @@ abstract class FixtureCases {
     }
   }
 
-  static int argmax(float[] v) {
-    int best = 0;
-    for (int i = 1; i < v.length; i++) {
-      if (v[i] > v[best]) {
-        best = i;
-      }
-    }
-    return best;
-  }
 }

@@ -114,15 +114,4 @@ public final class Fixture {
     double err = relativeError(actual, expected);
     assertTrue(err <= tol, what + ": relative error " + err + " > " + tol);
   }
-
-  /** Index of the largest value, the lowest on ties (greedy decoding in the model-level tests). */
-  public static int argmax(float[] v) {
-    int best = 0;
-    for (int i = 1; i < v.length; i++) {
-      if (v[i] > v[best]) {
-        best = i;
-      }
-    }
-    return best;
-  }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.glance.cuda.CudaBackend;
 import dev.glance.cuda.runtime.Device;
+import dev.glance.engine.generate.Sampler;
 import dev.glance.engine.image.ImageProcessor;
 import dev.glance.engine.image.PixelValues;
 import dev.glance.engine.image.PreprocessorConfig;
@@ -173,7 +174,7 @@ public final class GpuBenchmark {
     long t3 = System.nanoTime();
     float[] logits = seq.logits();
     for (int i = 0; i < o.answerTokens(); i++) {
-      int token = argmax(logits);
+      int token = Sampler.argmax(logits);
       if (i + 1 < o.answerTokens()) {
         logits = seq.step(token);
       }
@@ -191,11 +192,11 @@ public final class GpuBenchmark {
     seq.prefill(model.embedPrompt(ids, embeds), RopeIndex.of(ids, px.grids(), model.config().tokens(), merge), null);
     float[] logits = seq.logits();
     for (int i = 0; i < 4; i++) {
-      logits = seq.step(argmax(logits));
+      logits = seq.step(Sampler.argmax(logits));
     }
     long t = System.nanoTime();
     for (int i = 0; i < o.decodeSteps(); i++) {
-      logits = seq.step(argmax(logits));
+      logits = seq.step(Sampler.argmax(logits));
     }
     return (System.nanoTime() - t) / 1e6 / o.decodeSteps();
   }
@@ -227,16 +228,6 @@ public final class GpuBenchmark {
     byte[] rgb = new byte[w * h * 3];
     new Random(seed).nextBytes(rgb);
     return new RgbImage(w, h, rgb);
-  }
-
-  private static int argmax(float[] v) {
-    int best = 0;
-    for (int i = 1; i < v.length; i++) {
-      if (v[i] > v[best]) {
-        best = i;
-      }
-    }
-    return best;
   }
 
   private static double median(List<double[]> runs, int k) {

@@ -46,7 +46,7 @@ public final class ReadBandwidth {
         long t0 = System.nanoTime();
         for (int t = 0; t < threads; t++) {
           int id = t;
-          ts[t] = Thread.ofPlatform().start(() -> sink[id] = four ? sum4(buf, id * per, per) : sum(buf, id * per, per));
+          ts[t] = Thread.ofPlatform().start(() -> sink[id] = sum(buf, id * per, per, four));
         }
         for (Thread t : ts) {
           try {
@@ -66,34 +66,24 @@ public final class ReadBandwidth {
     }
   }
 
-  private static float sum(MemorySegment seg, long from, long len) {
+  /**
+   * Sums [from, from + len) with four accumulators: as one stream (four adjacent vectors per
+   * step) or, with {@code fourStreams}, as the range's four quarters side by side.
+   */
+  private static float sum(MemorySegment seg, long from, long len, boolean fourStreams) {
     int step = FS.vectorByteSize();
+    long gap = fourStreams ? len / 4 : step;
+    long stride = fourStreams ? step : 4L * step;
+    long end = from + (fourStreams ? len / 4 : len);
     FloatVector a0 = FloatVector.zero(FS);
     FloatVector a1 = a0;
     FloatVector a2 = a0;
     FloatVector a3 = a0;
-    for (long i = from; i < from + len; i += 4L * step) {
+    for (long i = from; i < end; i += stride) {
       a0 = a0.add(FloatVector.fromMemorySegment(FS, seg, i, ByteOrder.LITTLE_ENDIAN));
-      a1 = a1.add(FloatVector.fromMemorySegment(FS, seg, i + step, ByteOrder.LITTLE_ENDIAN));
-      a2 = a2.add(FloatVector.fromMemorySegment(FS, seg, i + 2L * step, ByteOrder.LITTLE_ENDIAN));
-      a3 = a3.add(FloatVector.fromMemorySegment(FS, seg, i + 3L * step, ByteOrder.LITTLE_ENDIAN));
-    }
-    return a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
-  }
-
-  /** As {@link #sum}, reading the four quarters of the range side by side. */
-  private static float sum4(MemorySegment seg, long from, long len) {
-    int step = FS.vectorByteSize();
-    long q = len / 4;
-    FloatVector a0 = FloatVector.zero(FS);
-    FloatVector a1 = a0;
-    FloatVector a2 = a0;
-    FloatVector a3 = a0;
-    for (long i = from; i < from + q; i += step) {
-      a0 = a0.add(FloatVector.fromMemorySegment(FS, seg, i, ByteOrder.LITTLE_ENDIAN));
-      a1 = a1.add(FloatVector.fromMemorySegment(FS, seg, i + q, ByteOrder.LITTLE_ENDIAN));
-      a2 = a2.add(FloatVector.fromMemorySegment(FS, seg, i + 2 * q, ByteOrder.LITTLE_ENDIAN));
-      a3 = a3.add(FloatVector.fromMemorySegment(FS, seg, i + 3 * q, ByteOrder.LITTLE_ENDIAN));
+      a1 = a1.add(FloatVector.fromMemorySegment(FS, seg, i + gap, ByteOrder.LITTLE_ENDIAN));
+      a2 = a2.add(FloatVector.fromMemorySegment(FS, seg, i + 2 * gap, ByteOrder.LITTLE_ENDIAN));
+      a3 = a3.add(FloatVector.fromMemorySegment(FS, seg, i + 3 * gap, ByteOrder.LITTLE_ENDIAN));
     }
     return a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
   }

@@ -111,6 +111,11 @@ public final class Sampler {
     return sample(n);
   }
 
+  /** Greedy decoding: {@link #argmax(float[], int)} over the whole array (also what tests and benchmarks use). */
+  public static int argmax(float[] values) {
+    return argmax(values, values.length);
+  }
+
   /** Index of the largest value; the lowest index wins ties, like {@code torch.argmax}. */
   static int argmax(float[] values, int length) {
     int best = 0;

@@ -3,6 +3,7 @@ package dev.glance.engine.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.glance.engine.Fixture;
+import dev.glance.engine.generate.Sampler;
 import dev.glance.engine.image.ImageGrid;
 import dev.glance.engine.tensor.Tensor;
 import dev.glance.engine.tensor.cpu.CpuBackend;
@@ -96,7 +97,7 @@ class DecodeBatchTest {
         List<Sequence> seqs = new ArrayList<>();
         List<Integer> tokens = new ArrayList<>();
         for (Run r : List.copyOf(active)) {
-          int token = Fixture.argmax(r.seq.logits());
+          int token = Sampler.argmax(r.seq.logits());
           r.got[r.count++] = token;
           if (r.count == r.expected.length) {
             active.remove(r);

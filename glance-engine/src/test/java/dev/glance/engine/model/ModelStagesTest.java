@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.glance.engine.Fixture;
+import dev.glance.engine.generate.Sampler;
 import dev.glance.engine.image.ImageGrid;
 import dev.glance.engine.tensor.Tensor;
 import dev.glance.engine.tensor.cpu.CpuBackend;
@@ -130,7 +131,7 @@ class ModelStagesTest {
     int[] got = new int[expected.length];
     float[] logits = seq.logits();
     for (int i = 0; i < expected.length; i++) {
-      got[i] = Fixture.argmax(logits);
+      got[i] = Sampler.argmax(logits);
       if (i + 1 < expected.length) {
         logits = seq.step(got[i]);
       }

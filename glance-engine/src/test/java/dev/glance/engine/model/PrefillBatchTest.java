@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.glance.engine.Fixture;
+import dev.glance.engine.generate.Sampler;
 import dev.glance.engine.image.ImageGrid;
 import dev.glance.engine.tensor.Tensor;
 import dev.glance.engine.tensor.cpu.CpuBackend;
@@ -90,7 +91,7 @@ class PrefillBatchTest {
         Sequence s = seqs.get(i);
         float[] logits = s.logits();
         for (int t = 0; t < expected.length; t++) {
-          ids[t] = Fixture.argmax(logits);
+          ids[t] = Sampler.argmax(logits);
           if (t + 1 < expected.length) {
             logits = s.step(ids[t]);
           }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.glance.engine.Fixture;
+import dev.glance.engine.generate.Sampler;
 import dev.glance.engine.image.ImageGrid;
 import dev.glance.engine.tensor.DType;
 import dev.glance.engine.tensor.Tensor;
@@ -32,7 +33,7 @@ class QuantizedModelTest {
     int[] got = new int[steps];
     float[] logits = seq.logits();
     for (int i = 0; i < steps; i++) {
-      got[i] = Fixture.argmax(logits);
+      got[i] = Sampler.argmax(logits);
       if (i + 1 < steps) {
         logits = seq.step(got[i]);
       }

@@ -76,9 +76,9 @@ final class MatMul {
   /** The decode vector(s) quantised for block-format weights, reused across calls. */
   private final Q8Rows quantizedX = new Q8Rows();
 
-  /** One call of a row kernel: rows [r0, r1) of the weight against token t. */
+  /** One call of a row kernel: rows [r0, r1) of the weight against the one token. */
   private interface RowKernel {
-    void run(int r0, int r1, int t);
+    void run(int r0, int r1);
   }
 
   MatMul(ParallelRange parallel) {
@@ -93,7 +93,7 @@ final class MatMul {
   /** x [n][inF] (row-major, from xs), W [outF][inF], out [n][outF]; bias may be null. */
   synchronized void linear(CpuWeight w, float[] xs, int n, float[] bias, float[] os) {
     if (n == 1) {
-      streamRows(w, xs, n, bias, os);
+      streamRows(w, xs, bias, os);
     } else if (n < GEMM_MIN_ROWS) {
       streamTokens(w, xs, n, bias, os);
     } else {
@@ -101,38 +101,30 @@ final class MatMul {
     }
   }
 
-  private void streamRows(CpuWeight w, float[] xs, int n, float[] bias, float[] os) {
-    int inF = w.cols();
-    int outF = w.rows();
+  /** One token (decode): every weight row is read once and dotted with x. */
+  private void streamRows(CpuWeight w, float[] xs, float[] bias, float[] os) {
     RowKernel kernel;
     if (w instanceof CpuWeight.IntDot q && q.integerDecode()) {
       // Block formats multiply in integer lanes against x quantised here, once per call, and
       // shared by every row and thread (see CpuWeight.IntDot).
-      quantizedX.quantize(xs, n, inF);
+      quantizedX.quantize(xs, 1, w.cols());
       short[] xq = quantizedX.values();
       float[] xd = quantizedX.scales();
-      int blocksPerRow = inF / DType.BLOCK;
-      kernel = (r0, r1, t) -> q.dotRowsInt8(r0, r1, xq, xd, t * blocksPerRow, os, t * outF);
+      kernel = (r0, r1) -> q.dotRowsInt8(r0, r1, xq, xd, 0, os, 0);
     } else {
-      kernel = (r0, r1, t) -> w.dotRows(r0, r1, xs, t * inF, os, t * outF);
+      kernel = (r0, r1) -> w.dotRows(r0, r1, xs, 0, os, 0);
     }
-    // Each chunk goes to the kernel whole, so that its four row streams (CpuWeight.STREAMS) are
-    // far apart; with more than one token, rows go in blocks small enough that a block read for
-    // token 0 is still in cache for token 1.
+    // Rows are handed out in chunks of whole 32-row blocks, and each chunk goes to the kernel
+    // whole, so that its four row streams (CpuWeight.STREAMS) are far apart.
     int block = 32;
-    int blocks = (outF + block - 1) / block;
-    parallel.forEach(blocks, 2, (from, to) -> {
-      int span = n == 1 ? to - from : 1;
-      for (int b = from; b < to; b += span) {
-        int r0 = b * block;
-        int r1 = Math.min(outF, (b + span) * block);
-        for (int t = 0; t < n; t++) {
-          kernel.run(r0, r1, t);
-          if (bias != null) {
-            for (int r = r0; r < r1; r++) {
-              os[t * outF + r] += bias[r];
-            }
-          }
+    int outF = w.rows();
+    parallel.forEach((outF + block - 1) / block, 2, (from, to) -> {
+      int r0 = from * block;
+      int r1 = Math.min(outF, to * block);
+      kernel.run(r0, r1);
+      if (bias != null) {
+        for (int r = r0; r < r1; r++) {
+          os[r] += bias[r];
         }
       }
     });

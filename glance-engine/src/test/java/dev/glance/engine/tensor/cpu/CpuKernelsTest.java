@@ -85,10 +85,11 @@ class CpuKernelsTest {
     // (odd rows, tokens not a multiple of four), tiles with a partial token block, and more tokens
     // than one group and more panels than one chunk (MatMul.GROUP_TOKENS, CHUNK_PANELS).
     // Both sides of MatMul.GEMM_MIN_ROWS on either register count (10 or 17 tokens), and row
-    // counts that leave 1, 2 or 3 rows of the four-row streaming tile. Last, one token over many
+    // counts that leave 1, 2 or 3 rows of the four-row streaming tile and 1 or 2 rows of the
+    // three-row eight-token tile (5-16 tokens on 32 registers). Last, one token over many
     // rows: the decode kernel's four streams from the quarters of each chunk, with rows left over.
     int[][] shapes = {{1, 37, 19}, {2, 37, 19}, {5, 64, 33}, {3, 129, 70}, {7, 8, 1}, {8, 33, 13}, {9, 70, 17},
-      {11, 45, 9}, {13, 70, 31}, {16, 129, 6}, {17, 37, 11}, {37, 300, 29}, {70, 513, 25}, {300, 45, 203},
+      {11, 45, 9}, {13, 70, 31}, {16, 129, 6}, {6, 70, 35}, {12, 33, 67}, {14, 64, 34}, {17, 37, 11}, {37, 300, 29}, {70, 513, 25}, {300, 45, 203},
       {1, 70, 203}, {1, 45, 1001}};
     for (int[] s : shapes) {
       int n = s[0];

@@ -177,12 +177,7 @@ final class MatMul {
                 xo[j] = (t0 + (j < tokens ? j : 0)) * inF;
               }
               w.dotTile8(r, rows, xs, xo, sums);
-              for (int i = 0; i < rows; i++) {
-                float add = bias == null ? 0f : bias[r + i];
-                for (int t = 0; t < tokens; t++) {
-                  os[(t0 + t) * outF + r + i] = sums[8 * i + t] + add;
-                }
-              }
+              storeTile(sums, 8, rows, tokens, r, t0, bias, os, outF);
             }
             continue;
           }
@@ -209,16 +204,25 @@ final class MatMul {
             } else {
               dot2x4(wr, rows > 1 ? inF : 0, inF, xs, x0, x1, x2, x3, sums);
             }
-            for (int i = 0; i < rows; i++) {
-              float add = bias == null ? 0f : bias[r + i];
-              for (int t = 0; t < tokens; t++) {
-                os[(t0 + t) * outF + r + i] = sums[4 * i + t] + add;
-              }
-            }
+            storeTile(sums, 4, rows, tokens, r, t0, bias, os, outF);
           }
         }
       }
     });
+  }
+
+  /**
+   * os[token t0 + t][row r + i] = sums[width * i + t] (+ bias) for the rows and tokens a few-token
+   * tile computed; the sums of repeated rows and tokens are left out.
+   */
+  private static void storeTile(float[] sums, int width, int rows, int tokens, int r, int t0, float[] bias,
+      float[] os, int outF) {
+    for (int i = 0; i < rows; i++) {
+      float add = bias == null ? 0f : bias[r + i];
+      for (int t = 0; t < tokens; t++) {
+        os[(t0 + t) * outF + r + i] = sums[width * i + t] + add;
+      }
+    }
   }
 
   /**

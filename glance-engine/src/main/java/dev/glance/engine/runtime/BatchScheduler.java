@@ -32,6 +32,13 @@ import java.util.function.BooleanSupplier;
  * cached run of its leading blocks and prefills only from there. Otherwise the blocks are only
  * accounting and every sequence gets a cache of its own.
  *
+ * <p>Requests that start in the same step are prepared together: each is staged (images decoded,
+ * looked up in the vision cache, preprocessed; prompt tokenized), then the images none of them
+ * had cached go through the vision tower in one pass ({@link Engine#prepare(List)}), as many
+ * requests as the batch has room for and up to {@code maxPrefillTokens} new image tokens per
+ * pass (always at least one request). When requests arrive together, as under load, the tower's
+ * weights are then read and its matrices multiplied once for all their images.
+ *
  * <p>Not thread-safe: one thread (the engine loop) owns the scheduler, the backend and the model.
  * Image decoding, preprocessing and the vision tower run on that thread too, when a request
  * starts: the CPU backend's kernels share per-worker scratch and a thread pool, so two threads
@@ -56,6 +63,9 @@ public final class BatchScheduler {
   }
 
   private record Request(GenerationRequest request, BooleanSupplier cancelled, Listener listener, long queuedNanos) {}
+
+  /** A started request, prepared, waiting (in order) for its KV blocks. */
+  private record Ready(Request request, Prepared prepared) {}
 
   /** A started request: prepared, holding KV blocks, prefilling or decoding. */
   private static final class Slot {
@@ -95,9 +105,8 @@ public final class BatchScheduler {
   private final Optional<KvBlocks> storage;
   private final boolean heapLimited;
   private final List<Slot> active = new ArrayList<>();
-  /** The head of the queue, prepared, waiting for KV blocks. */
-  private Request waitingFor;
-  private Prepared waitingPrepared;
+  /** Started and prepared, not yet holding KV blocks: the head waits until blocks are free. */
+  private final Deque<Ready> ready = new ArrayDeque<>();
   private long steps;
   private long batchedRows;
 
@@ -143,12 +152,12 @@ public final class BatchScheduler {
 
   /** Whether nothing is queued or running. */
   public boolean idle() {
-    return pending.isEmpty() && active.isEmpty() && waitingFor == null;
+    return pending.isEmpty() && active.isEmpty() && ready.isEmpty();
   }
 
   /** Requests started (prefilling or decoding). */
   public int running() {
-    return active.size() + (waitingFor != null ? 1 : 0);
+    return active.size() + ready.size();
   }
 
   public int queued() {
@@ -197,38 +206,20 @@ public final class BatchScheduler {
 
   private void admit() {
     while (active.size() < options.maxBatch()) {
-      Request r;
-      Prepared p;
-      if (waitingFor != null) {
-        r = waitingFor;
-        p = waitingPrepared;
-        if (r.cancelled().getAsBoolean()) {
-          waitingFor = null;
-          waitingPrepared = null;
-          r.listener().finished(engine.newGeneration(p, 0, TokenSink.discard(), () -> true).cancelledResult(p));
-          continue;
-        }
-      } else {
-        r = pending.poll();
-        if (r == null) {
-          return;
-        }
-        if (r.cancelled().getAsBoolean()) {
-          r.listener().dropped();
-          continue;
-        }
-        r.listener().started(System.nanoTime() - r.queuedNanos());
-        try {
-          p = engine.prepare(r.request());
-        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
-          r.listener().failed(e);
-          continue;
-        }
+      if (ready.isEmpty() && !prepareNext()) {
+        return;
+      }
+      Ready head = ready.peek();
+      Request r = head.request();
+      Prepared p = head.prepared();
+      if (r.cancelled().getAsBoolean()) {
+        ready.poll();
+        r.listener().finished(engine.newGeneration(p, 0, TokenSink.discard(), () -> true).cancelledResult(p));
+        continue;
       }
       int blocks = (p.capacity() + blockTokens - 1) / blockTokens;
       if (blocks > pool.total()) {
-        waitingFor = null;
-        waitingPrepared = null;
+        ready.poll();
         r.listener().failed(new GlanceException.BadRequest("the prompt of " + p.ids().length
             + " tokens plus max_tokens " + r.request().sampling().maxTokens() + " needs " + p.capacity()
             + " KV positions, more than the server's whole KV budget of " + options.kvBudgetTokens()
@@ -241,13 +232,10 @@ public final class BatchScheduler {
       int[] shared = pool.match(keys, (p.ids().length - 1) / blockTokens);
       int[] table = pool.allocate(shared, blocks - shared.length);
       if (table == null) {
-        // Wait, prepared, at the head of the queue until finishing sequences give blocks back.
-        waitingFor = r;
-        waitingPrepared = p;
+        // Wait, prepared, at the head of the line until finishing sequences give blocks back.
         return;
       }
-      waitingFor = null;
-      waitingPrepared = null;
+      ready.poll();
       try {
         Sequence seq = storage.isPresent()
             ? engine.model().newSequence(storage.get(), table, p.capacity())
@@ -262,6 +250,61 @@ public final class BatchScheduler {
         r.listener().failed(e);
       }
     }
+  }
+
+  /**
+   * Starts queued requests, as many as the batch has room for and until their new images come to
+   * maxPrefillTokens image tokens, and prepares them together into {@link #ready}; false when
+   * nothing was queued. A request whose staging fails (a bad image, a prompt too long) fails
+   * alone; if the shared vision pass fails, each is retried alone so only the culprit fails.
+   */
+  private boolean prepareNext() {
+    int room = options.maxBatch() - active.size();
+    int merge = engine.model().config().vision().spatialMergeSize();
+    long imageTokens = 0;
+    List<Request> started = new ArrayList<>();
+    List<StagedRequest> staged = new ArrayList<>();
+    while (staged.size() < room && imageTokens < options.maxPrefillTokens()) {
+      Request r = pending.poll();
+      if (r == null) {
+        break;
+      }
+      if (r.cancelled().getAsBoolean()) {
+        r.listener().dropped();
+        continue;
+      }
+      r.listener().started(System.nanoTime() - r.queuedNanos());
+      try {
+        StagedRequest s = engine.stage(r.request());
+        started.add(r);
+        staged.add(s);
+        imageTokens += s.vision().missingPatches() / (merge * merge);
+      } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+        r.listener().failed(e);
+      }
+    }
+    if (staged.isEmpty()) {
+      return false; // the queue ran dry: every request taken was dropped or failed
+    }
+    try {
+      List<Prepared> prepared = engine.prepare(staged);
+      for (int i = 0; i < prepared.size(); i++) {
+        ready.add(new Ready(started.get(i), prepared.get(i)));
+      }
+    } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+      if (staged.size() == 1) {
+        started.get(0).listener().failed(e);
+      } else {
+        for (int i = 0; i < staged.size(); i++) {
+          try {
+            ready.add(new Ready(started.get(i), engine.prepare(List.of(staged.get(i))).get(0)));
+          } catch (RuntimeException | OutOfMemoryError | StackOverflowError alone) {
+            started.get(i).listener().failed(alone);
+          }
+        }
+      }
+    }
+    return !ready.isEmpty() || !pending.isEmpty();
   }
 
   /**
@@ -373,11 +416,10 @@ public final class BatchScheduler {
     while ((r = pending.poll()) != null) {
       r.listener().dropped();
     }
-    if (waitingFor != null) {
-      waitingFor.listener().finished(engine.newGeneration(waitingPrepared, 0, TokenSink.discard(), () -> true)
-          .cancelledResult(waitingPrepared));
-      waitingFor = null;
-      waitingPrepared = null;
+    Ready w;
+    while ((w = ready.poll()) != null) {
+      w.request().listener().finished(engine.newGeneration(w.prepared(), 0, TokenSink.discard(), () -> true)
+          .cancelledResult(w.prepared()));
     }
     for (Slot s : List.copyOf(active)) {
       finish(s, s.gen.cancelledResult(s.prepared));

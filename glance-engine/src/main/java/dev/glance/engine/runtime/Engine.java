@@ -50,6 +50,9 @@ public final class Engine implements AutoCloseable {
   private final StopTokenIds stopIds;
   private final int context;
   private final BoundedCache<ImageKey, float[]> visionCache;
+  /** Vision-tower passes run and distinct images they encoded (the preparing thread's counts). */
+  private long visionPasses;
+  private long imagesEncoded;
 
   private Engine(Path dir, Glm4vModel model, Tokenizer tokenizer, ChatTemplate template,
       ImageProcessor processor, GenerationConfig generationConfig, EngineOptions options) {
@@ -181,6 +184,15 @@ public final class Engine implements AutoCloseable {
    * embed the prompt. Fails with the request's fault before any KV memory is taken.
    */
   Prepared prepare(GenerationRequest request) {
+    return prepare(List.of(stage(request))).get(0);
+  }
+
+  /**
+   * The first half of {@link #prepare}: the request's images decoded (and, where the vision cache
+   * misses, preprocessed), its prompt rendered, tokenized and checked against the context. Fails
+   * with the request's fault; nothing of the model has run yet.
+   */
+  StagedRequest stage(GenerationRequest request) {
     long t0 = System.nanoTime();
     ImageProcessor imageProcessor = processorFor(request);
     List<RgbImage> images = new ArrayList<>();
@@ -215,25 +227,34 @@ public final class Engine implements AutoCloseable {
       orderedGrids.add(grids.get(index));
     }
     VisionInputs vision = lookUpImages(ordered, orderedGrids, imageProcessor);
-    long t1 = System.nanoTime();
-
-    Tensor imageEmbeds = encodeMissing(vision);
     int capacity = (int) Math.min(context, (long) ids.length + maxTokens);
-    var merge = model.config().vision().spatialMergeSize();
-    RopeIndex index = RopeIndex.of(ids, orderedGrids, model.config().tokens(), merge);
-    Tensor embeds = model.embedPrompt(ids, imageEmbeds);
-    long t2 = System.nanoTime();
-    int[] imageTokenCounts = orderedGrids.stream().mapToInt(g -> g.tokens(merge)).toArray();
-    return new Prepared(request, ids, prompt.imageTokenCount(), embeds, index, capacity, vision.keys(),
-        imageTokenCounts, vision.hits(), t0, t1, t2);
+    return new StagedRequest(request, ids, prompt.imageTokenCount(), capacity, vision, t0, System.nanoTime());
   }
 
   /**
-   * Images in prompt order with their cache keys; {@code embeddings[i]} is filled from the cache
-   * when image i was seen before, and {@code pixels} holds the preprocessed patches of the rest.
+   * The second half of {@link #prepare} for several staged requests at once: the images none of
+   * them found in the vision cache go through the vision tower in one pass (an image that two of
+   * them share, once), so its weights are read and its matrices multiplied for all of their
+   * patches together instead of once per request; then each prompt is embedded. Attention never
+   * crosses images, so each image's embeddings are those it would get alone: the same arithmetic
+   * where each of its matrices alone already takes the matrix-matrix path, within float rounding
+   * where one does not (the merger's 16 rows of a 112x112 image take the few-token kernel alone). A failure fails the whole call; the caller may retry one by one.
    */
-  private record VisionInputs(List<ImageKey> keys, List<ImageGrid> grids, float[][] embeddings,
-      List<Integer> missing, PixelValues pixels, int hits) {}
+  List<Prepared> prepare(List<StagedRequest> staged) {
+    encodeMissing(staged);
+    long t2 = System.nanoTime();
+    int merge = model.config().vision().spatialMergeSize();
+    List<Prepared> prepared = new ArrayList<>();
+    for (StagedRequest s : staged) {
+      VisionInputs v = s.vision();
+      RopeIndex index = RopeIndex.of(s.ids(), v.grids(), model.config().tokens(), merge);
+      Tensor embeds = model.embedPrompt(s.ids(), joined(v));
+      int[] imageTokenCounts = v.grids().stream().mapToInt(g -> g.tokens(merge)).toArray();
+      prepared.add(new Prepared(s.request(), s.ids(), s.imageTokens(), embeds, index, s.capacity(), v.keys(),
+          imageTokenCounts, v.hits(), s.startNanos(), s.preprocessedNanos(), t2));
+    }
+    return prepared;
+  }
 
   private VisionInputs lookUpImages(List<RgbImage> images, List<ImageGrid> grids, ImageProcessor imageProcessor) {
     String preprocessing = imageProcessor.config().toString();
@@ -259,29 +280,71 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * Runs the vision tower over the images the cache did not have (one batch: attention never
-   * crosses images, so this equals encoding each alone), caches their rows, and returns all
-   * images' embeddings in prompt order; null when the prompt has no images.
+   * Runs the vision tower once over every image the staged requests did not find in the cache
+   * (each distinct image once), caches the rows, and fills each request's embeddings.
    */
-  private Tensor encodeMissing(VisionInputs v) {
+  private void encodeMissing(List<StagedRequest> staged) {
+    int merge = model.config().vision().spatialMergeSize();
+    int hidden = model.config().text().hidden();
+    int width = model.config().vision().patchInput();
+    // The distinct missing images in order, where their pixels are, and who waits for each.
+    Map<ImageKey, Integer> slot = new HashMap<>();
+    List<ImageGrid> grids = new ArrayList<>();
+    List<float[]> pixelRows = new ArrayList<>();
+    List<Integer> pixelFrom = new ArrayList<>();
+    int patches = 0;
+    for (StagedRequest s : staged) {
+      VisionInputs v = s.vision();
+      int from = 0;
+      for (int i : v.missing()) {
+        ImageGrid g = v.grids().get(i);
+        if (slot.putIfAbsent(v.keys().get(i), grids.size()) == null) {
+          grids.add(g);
+          pixelRows.add(v.pixels().values());
+          pixelFrom.add(from);
+          patches += g.patches();
+        }
+        from += g.patches() * width;
+      }
+    }
+    if (grids.isEmpty()) {
+      return;
+    }
+    float[] pixels = new float[patches * width];
+    int at = 0;
+    for (int u = 0; u < grids.size(); u++) {
+      int len = grids.get(u).patches() * width;
+      System.arraycopy(pixelRows.get(u), pixelFrom.get(u), pixels, at, len);
+      at += len;
+    }
+    Tensor out = model.encodeImages(pixels, grids);
+    visionPasses++;
+    imagesEncoded += grids.size();
+    float[] all = new float[out.rows() * out.cols()];
+    model.backend().download(out, all);
+    float[][] rows = new float[grids.size()][];
+    int offset = 0;
+    for (int u = 0; u < grids.size(); u++) {
+      int len = grids.get(u).tokens(merge) * hidden;
+      rows[u] = Arrays.copyOfRange(all, offset, offset + len);
+      offset += len;
+    }
+    for (StagedRequest s : staged) {
+      VisionInputs v = s.vision();
+      for (int i : v.missing()) {
+        ImageKey key = v.keys().get(i);
+        v.embeddings()[i] = rows[slot.get(key)];
+        visionCache.put(key, v.embeddings()[i]);
+      }
+    }
+  }
+
+  /** All images' embeddings of one request in prompt order, as one tensor; null without images. */
+  private Tensor joined(VisionInputs v) {
     if (v.keys().isEmpty()) {
       return null;
     }
-    int merge = model.config().vision().spatialMergeSize();
     int hidden = model.config().text().hidden();
-    if (!v.missing().isEmpty()) {
-      List<ImageGrid> missingGrids = v.missing().stream().map(v.grids()::get).toList();
-      Tensor out = model.encodeImages(v.pixels().values(), missingGrids);
-      float[] all = new float[out.rows() * out.cols()];
-      model.backend().download(out, all);
-      int offset = 0;
-      for (int i : v.missing()) {
-        int len = v.grids().get(i).tokens(merge) * hidden;
-        v.embeddings()[i] = Arrays.copyOfRange(all, offset, offset + len);
-        offset += len;
-        visionCache.put(v.keys().get(i), v.embeddings()[i]);
-      }
-    }
     int total = 0;
     for (float[] e : v.embeddings()) {
       total += e.length;
@@ -293,6 +356,16 @@ public final class Engine implements AutoCloseable {
       offset += e.length;
     }
     return model.backend().upload(joined, total / hidden, hidden);
+  }
+
+  /** Vision-tower passes run so far (several requests' images may share one). */
+  public long visionPasses() {
+    return visionPasses;
+  }
+
+  /** Images the vision tower has encoded so far (cache hits and repeats within a pass excluded). */
+  public long imagesEncoded() {
+    return imagesEncoded;
   }
 
   /** The vision-embedding cache, for metrics. */

@@ -3,7 +3,11 @@
 # checkpoint of the `mid` shape, at 1, 4, 8 and 16 clients, for each weight format given
 # (default: bf16 q8_0). Prints one line per run (clients, generated tokens/s, load before/after)
 # and writes every loadtest JSON under $OUT_DIR (default /tmp/glance-throughput).
-# Usage: bash bench/throughput.sh [bf16|q8_0|q4_0 ...]   (env: CLIENTS, DURATION, WARMUP, MAX_TOKENS, PORT)
+# Every run gets a seed of its own: a run that repeated an earlier run's seed would send the same
+# images and prompts, and the server's vision and prefix caches would answer them.
+# REPEAT is loadtest's --repeat: the fraction of requests reusing one of 4 images (default 0:
+# every image new, the worst case; loadtest's own default is 0.5).
+# Usage: bash bench/throughput.sh [bf16|q8_0|q4_0 ...]   (env: CLIENTS, DURATION, WARMUP, MAX_TOKENS, PORT, REPEAT)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -12,6 +16,7 @@ formats=("$@"); [ ${#formats[@]} -gt 0 ] || formats=(bf16 q8_0)
 clients="${CLIENTS:-1 4 8 16}"
 duration="${DURATION:-40}"
 max_tokens="${MAX_TOKENS:-32}"
+repeat="${REPEAT:-0}"
 port="${PORT:-18080}"
 ckpt="${CHECKPOINT:-/tmp/glance-mid-serve}"
 out="${OUT_DIR:-/tmp/glance-throughput}"
@@ -37,11 +42,14 @@ for fmt in "${formats[@]}"; do
   # request runs several times slower, and the first client count measured would pay for it.
   ./glance loadtest --server "http://127.0.0.1:$port" --model "$model" --clients 4 --duration "${WARMUP:-30}" \
     --max-tokens "$max_tokens" --image-size 112 --repeat 0 --seed 7 --json > "$out/$fmt-warmup.json"
+  run=0
   for n in $clients; do
+    run=$((run + 1))
     before=$(load)
     ./glance loadtest --server "http://127.0.0.1:$port" --model "$model" --clients "$n" --duration "$duration" \
-      --max-tokens "$max_tokens" --image-size 112 --repeat 0 --seed $((1000 + 10 * n)) --json > "$out/$fmt-$n.json"
-    tps=$(python3 -c 'import json,sys; print("%.2f" % json.load(open(sys.argv[1]))["generated_tokens_per_second"])' "$out/$fmt-$n.json")
+      --max-tokens "$max_tokens" --image-size 112 --repeat "$repeat" --seed $((1000 + 10 * n + 1000 * run)) \
+      --json > "$out/$fmt-$run-$n.json"
+    tps=$(python3 -c 'import json,sys; d = json.load(open(sys.argv[1])); print("%.2f vision_hits=%.2f" % (d["generated_tokens_per_second"], d["vision_cache_hit_rate"]))' "$out/$fmt-$run-$n.json")
     echo "$fmt clients=$n generated_tokens_per_s=$tps load=$before/$(load)"
   done
   kill $server; wait $server 2>/dev/null || true

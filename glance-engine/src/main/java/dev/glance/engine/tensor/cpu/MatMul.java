@@ -45,15 +45,13 @@ final class MatMul {
    * and dotting it with every token ({@link #streamTokens}); one token streams rows directly.
    * Measured on AVX2 (13696 x 2048, one thread): at 10 tokens both cost about the same for BF16
    * and Q8_0, at 16 the matrix-matrix path is 1.8x faster for BF16, at 8 streaming is 1.1x (BF16)
-   * to 1.5x (Q8_0) faster. With AVX-512 and the four-row tile (6848 x 2048, two threads)
-   * streaming stays ahead up to 16 tokens for every format (BF16 2.97 vs 3.95 ms at 16, 4.10 vs
-   * 3.94 at 24; Q8_0 2.60 vs 2.92 at 16, 3.29 vs 2.73 at 20): a 32-token tile is half empty there.
-   * A one-vector (16-token) tile for 12-16 tokens won on that single matrix, which stays in L3,
-   * but lost in the whole mid model, weights from DRAM (`glance bench` batched decode, BF16, 16
-   * sequences: 440 and 508 ms per step against 402 and 394 ms streaming, runs alternated), so it
-   * was dropped.
+   * to 1.5x (Q8_0) faster. With AVX-512 (Zen 4, two threads, weights from DRAM) streaming wins up
+   * to 32 tokens since the eight-token BF16 tile: 6848 x 2048 at 24 tokens 4.1 ms against 6.7 as
+   * one matrix-matrix block, at 32 5.5 against 6.7 (2048 x 6848: 3.8 / 6.9 and 5.0 / 6.8); the
+   * whole mid model's prefill of 24 and 32 tokens, BF16, 618-622 and 620-642 ms against 376-378
+   * and 490, Q8_0 (through the scratch) 579 and 581 against 415 and 505.
    */
-  static final int GEMM_MIN_ROWS = REGISTERS >= 32 ? 17 : 10;
+  static final int GEMM_MIN_ROWS = REGISTERS >= 32 ? 33 : 10;
   /** Weight rows converted and dotted together on the few-token path: 4 with 32 registers, else 2. */
   static final int STREAM_ROWS = REGISTERS >= 32 ? 4 : 2;
   /**
@@ -66,13 +64,22 @@ final class MatMul {
    */
   static final int IN_PLACE_TOKENS = REGISTERS >= 32 ? 4 : 8;
   /**
-   * Above {@link #IN_PLACE_TOKENS} and up to this many tokens, a format with an eight-token tile
-   * ({@link CpuWeight#dotTile8}: BF16 on 32 registers) reads its rows in place, eight tokens per
-   * pass, instead of converting them to the scratch. Whole mid model, BF16, AVX-512, ms per
-   * batched step, runs alternated: 8 sequences 257/273 through the scratch against 196/213 in
-   * place, 16 sequences 609/432 against 327/359.
+   * Above {@link #IN_PLACE_TOKENS} and up to this many tokens (every streamed count on 32
+   * registers), a format with an eight-token tile ({@link CpuWeight#dotTile8}: BF16 on 32
+   * registers) reads its rows in place, eight tokens per pass, instead of converting them to the
+   * scratch. Whole mid model, BF16, AVX-512, ms per batched step, runs alternated: 8 sequences
+   * 257/273 through the scratch against 196/213 in place, 16 sequences 609/432 against 327/359.
    */
-  static final int IN_PLACE8_TOKENS = 16;
+  static final int IN_PLACE8_TOKENS = 32;
+  /**
+   * Where a matrix-matrix call's last token block would hold at most this many tokens, they
+   * stream instead ({@link #streamTokens}) and the tiles take the whole blocks before them: a
+   * block costs about as much full as nearly empty, and streaming up to 16 tokens costs less
+   * than one more block (32 registers: 6848 x 2048 from DRAM, two threads, 39 tokens 10.5 ms as
+   * two blocks against 8.5 as one block and 7 streamed; the whole mid model's prefill of 39
+   * tokens 979-986 ms against 773-788). 0 with 16 registers, where it was not measured.
+   */
+  static final int STREAM_TAIL = REGISTERS >= 32 ? 16 : 0;
 
   private final ParallelRange parallel;
   private float[] packedX = new float[0];
@@ -101,12 +108,20 @@ final class MatMul {
     tileTokens = new int[t][8];
   }
 
-  /** x [n][inF] (row-major, from xs), W [outF][inF], out [n][outF]; bias may be null. */
+  /**
+   * x [n][inF] (row-major, from xs), W [outF][inF], out [n][outF]; bias may be null. The path
+   * follows the token count: one streams rows, up to {@link #GEMM_MIN_ROWS} stream tokens, more
+   * go through the tiles, with a short last block streamed ({@link #STREAM_TAIL}).
+   */
   synchronized void linear(CpuWeight w, float[] xs, int n, float[] bias, float[] os) {
     if (n == 1) {
       streamRows(w, xs, bias, os);
     } else if (n < GEMM_MIN_ROWS) {
-      streamTokens(w, xs, n, bias, os);
+      streamTokens(w, xs, 0, n, bias, os);
+    } else if (n % TB != 0 && n % TB <= STREAM_TAIL) {
+      int whole = n - n % TB;
+      gemm(w, xs, whole, bias, os);
+      streamTokens(w, xs, whole, n, bias, os);
     } else {
       gemm(w, xs, n, bias, os);
     }
@@ -149,14 +164,15 @@ final class MatMul {
    * ({@link #dot2x4}). For up to {@link #IN_PLACE_TOKENS} tokens a format with an in-place tile
    * (BF16, {@link CpuWeight#dotTile}) widens in registers instead, without the scratch copy.
    */
-  private void streamTokens(CpuWeight w, float[] xs, int n, float[] bias, float[] os) {
+  /** Tokens [first, n) of x against every row, into the same tokens' rows of os. */
+  private void streamTokens(CpuWeight w, float[] xs, int first, int n, float[] bias, float[] os) {
     int inF = w.cols();
     int outF = w.rows();
     int block = 32;
     int blocks = (outF + block - 1) / block;
     // Past four tokens (on 32 registers) a format with an eight-token tile reads its rows in
     // place, eight tokens per pass, in groups of its own row count.
-    boolean inPlace8 = n > IN_PLACE_TOKENS && n <= IN_PLACE8_TOKENS && w.tile8Rows() > 0;
+    boolean inPlace8 = n - first > IN_PLACE_TOKENS && n - first <= IN_PLACE8_TOKENS && w.tile8Rows() > 0;
     int step = inPlace8 ? w.tile8Rows() : STREAM_ROWS;
     parallel.forEachWorker(blocks, 2, (worker, from, to) -> {
       if (rowScratch[worker].length < STREAM_ROWS * inF && !inPlace8) {
@@ -170,7 +186,7 @@ final class MatMul {
         for (int r = b * block; r < r1; r += step) {
           if (inPlace8) {
             int rows = Math.min(step, r1 - r);
-            for (int t0 = 0; t0 < n; t0 += 8) {
+            for (int t0 = first; t0 < n; t0 += 8) {
               int tokens = Math.min(8, n - t0);
               // Missing tokens repeat token t0 and missing rows repeat row r; their sums are dropped.
               for (int j = 0; j < 8; j++) {
@@ -184,13 +200,13 @@ final class MatMul {
           int rows = Math.min(STREAM_ROWS, r1 - r);
           // A format with an in-place tile reads its rows directly up to IN_PLACE_TOKENS tokens;
           // with more, each pass would widen the rows again, and the scratch copy wins.
-          boolean inPlace = n <= IN_PLACE_TOKENS && w.tileRows() == STREAM_ROWS;
+          boolean inPlace = n - first <= IN_PLACE_TOKENS && w.tileRows() == STREAM_ROWS;
           if (!inPlace) {
             for (int i = 0; i < rows; i++) {
               w.toFloats(r + i, 0, inF, wr, i * inF);
             }
           }
-          for (int t0 = 0; t0 < n; t0 += 4) {
+          for (int t0 = first; t0 < n; t0 += 4) {
             int tokens = Math.min(4, n - t0);
             // Missing tokens repeat token t0 and missing rows repeat row 0; their sums are dropped.
             int x0 = t0 * inF;

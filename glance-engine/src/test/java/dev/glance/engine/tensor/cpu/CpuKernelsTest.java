@@ -84,12 +84,15 @@ class CpuKernelsTest {
     // Token counts for each path: one streamed row at a time, a few tokens per converted row pair
     // (odd rows, tokens not a multiple of four), tiles with a partial token block, and more tokens
     // than one group and more panels than one chunk (MatMul.GROUP_TOKENS, CHUNK_PANELS).
-    // Both sides of MatMul.GEMM_MIN_ROWS on either register count (10 or 17 tokens), and row
+    // Both sides of MatMul.GEMM_MIN_ROWS on either register count (10 or 33 tokens), and row
     // counts that leave 1, 2 or 3 rows of the four-row streaming tile and 1 or 2 rows of the
-    // three-row eight-token tile (5-16 tokens on 32 registers). Last, one token over many
-    // rows: the decode kernel's four streams from the quarters of each chunk, with rows left over.
+    // three-row eight-token tile (5-32 tokens on 32 registers). Tiles with a short last block
+    // that streams (MatMul.STREAM_TAIL: 33, 37, 39, 48, 70, 300 tokens on 32 registers) and with
+    // one too long to stream (50). Last, one token over many rows: the decode kernel's four
+    // streams from the quarters of each chunk, with rows left over.
     int[][] shapes = {{1, 37, 19}, {2, 37, 19}, {5, 64, 33}, {3, 129, 70}, {7, 8, 1}, {8, 33, 13}, {9, 70, 17},
-      {11, 45, 9}, {13, 70, 31}, {16, 129, 6}, {6, 70, 35}, {12, 33, 67}, {14, 64, 34}, {17, 37, 11}, {37, 300, 29}, {70, 513, 25}, {300, 45, 203},
+      {11, 45, 9}, {13, 70, 31}, {16, 129, 6}, {6, 70, 35}, {12, 33, 67}, {14, 64, 34}, {17, 37, 11}, {24, 70, 35}, {32, 45, 31},
+      {33, 37, 13}, {39, 70, 35}, {48, 64, 17}, {50, 70, 31}, {37, 300, 29}, {70, 513, 25}, {300, 45, 203},
       {1, 70, 203}, {1, 45, 1001}};
     for (int[] s : shapes) {
       int n = s[0];
@@ -122,11 +125,12 @@ class CpuKernelsTest {
   @ParameterizedTest
   @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0"})
   void quantisedLinearMatchesScalarOnDequantisedValues(DType format) {
-    // Token counts on both sides of the streaming/tiled switch; widths in whole blocks.
+    // Token counts on both sides of the streaming/tiled switch, tiles with a streamed last block
+    // (33, 40, 70) and one without (50); widths in whole blocks.
     // Last, one token over many rows: the decode kernels' four row streams per chunk and the rows
     // left over.
     int[][] shapes = {{1, 32, 19}, {2, 64, 9}, {3, 96, 37}, {5, 320, 13}, {8, 64, 25}, {9, 96, 11}, {12, 96, 30},
-      {16, 64, 7}, {17, 64, 5}, {33, 160, 29}, {70, 288, 7},
+      {16, 64, 7}, {17, 64, 5}, {24, 64, 11}, {33, 160, 29}, {40, 96, 9}, {50, 96, 13}, {70, 288, 7},
       {1, 96, 203}, {1, 64, 1001}};
     for (int[] s : shapes) {
       int n = s[0];

@@ -856,12 +856,46 @@ sealed interface CpuWeight extends Weight
       return DType.Q4_0;
     }
 
+    /** Floats {@link #fold} writes for rows of {@code cols} values: one vector per block. */
+    static int foldLength(int cols) {
+      return cols / DType.BLOCK * VL;
+    }
+
+    /**
+     * The offsets the float kernel starts each block's sum from: for block b, lane l, -8 times
+     * the lane's x values against low nibbles plus those against high nibbles. Their lanes add
+     * up to -8 times the block's x sum, so a block's sum that starts there comes out as
+     * sum((q - 8) * x) for the stored nibbles q, and the kernel need not subtract 8 from every
+     * nibble: two vector operations per block and row traded for one load per block that all
+     * rows share.
+     */
+    static void fold(float[] x, int xOff, int cols, float[] dst) {
+      for (int b = 0; b < cols / DType.BLOCK; b++) {
+        int xo = xOff + b * DType.BLOCK;
+        FloatVector f = FloatVector.zero(FS);
+        for (int h = 0; h < HALVES; h++) {
+          f = f.add(FloatVector.fromArray(FS, x, xo + h * VL)).add(FloatVector.fromArray(FS, x, xo + 16 + h * VL));
+        }
+        f.mul(-8f).intoArray(dst, b * VL);
+      }
+    }
+
     @Override
     public void dotRows(int r0, int r1, float[] x, int xOff, float[] out, int outOff) {
       if (HALVES == 0) {
         scalarDot(this, r0, r1, x, xOff, out, outOff);
         return;
       }
+      float[] offsets = new float[foldLength(cols)];
+      fold(x, xOff, cols, offsets);
+      dotRowsFolded(r0, r1, x, xOff, offsets, out, outOff);
+    }
+
+    /**
+     * {@link #dotRows} with the block offsets of {@link #fold} for this x, which the caller
+     * computes once per call for every row and thread (where {@link #HALVES} > 0).
+     */
+    void dotRowsFolded(int r0, int r1, float[] x, int xOff, float[] offsets, float[] out, int outOff) {
       int blocks = cols / DType.BLOCK;
       long rowBytes = blocks * 18L;
       // All inline, as in Q8: no vector crosses a method boundary. Nibbles are split after
@@ -880,7 +914,7 @@ sealed interface CpuWeight extends Weight
         FloatVector acc3 = acc0;
         for (int b = 0; b < blocks; b++, a0 += 18, a1 += 18, a2 += 18, a3 += 18) {
           int xo = xOff + b * DType.BLOCK;
-          FloatVector s0 = FloatVector.zero(FS);
+          FloatVector s0 = FloatVector.fromArray(FS, offsets, b * VL);
           FloatVector s1 = s0;
           FloatVector s2 = s0;
           FloatVector s3 = s0;
@@ -889,20 +923,20 @@ sealed interface CpuWeight extends Weight
             FloatVector xh = FloatVector.fromArray(FS, x, xo + 16 + h * VL);
             IntVector v = (IntVector) ByteVector.fromMemorySegment(BS, seg, a0 + 2 + h * VL, LE)
                 .convertShape(VectorOperators.B2I, IS, 0);
-            s0 = ((FloatVector) v.and(15).sub(8).convert(VectorOperators.I2F, 0)).fma(xl, s0);
-            s0 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0)).fma(xh, s0);
+            s0 = ((FloatVector) v.and(15).convert(VectorOperators.I2F, 0)).fma(xl, s0);
+            s0 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).fma(xh, s0);
             v = (IntVector) ByteVector.fromMemorySegment(BS, seg, a1 + 2 + h * VL, LE)
                 .convertShape(VectorOperators.B2I, IS, 0);
-            s1 = ((FloatVector) v.and(15).sub(8).convert(VectorOperators.I2F, 0)).fma(xl, s1);
-            s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0)).fma(xh, s1);
+            s1 = ((FloatVector) v.and(15).convert(VectorOperators.I2F, 0)).fma(xl, s1);
+            s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).fma(xh, s1);
             v = (IntVector) ByteVector.fromMemorySegment(BS, seg, a2 + 2 + h * VL, LE)
                 .convertShape(VectorOperators.B2I, IS, 0);
-            s2 = ((FloatVector) v.and(15).sub(8).convert(VectorOperators.I2F, 0)).fma(xl, s2);
-            s2 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0)).fma(xh, s2);
+            s2 = ((FloatVector) v.and(15).convert(VectorOperators.I2F, 0)).fma(xl, s2);
+            s2 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).fma(xh, s2);
             v = (IntVector) ByteVector.fromMemorySegment(BS, seg, a3 + 2 + h * VL, LE)
                 .convertShape(VectorOperators.B2I, IS, 0);
-            s3 = ((FloatVector) v.and(15).sub(8).convert(VectorOperators.I2F, 0)).fma(xl, s3);
-            s3 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(15).sub(8).convert(VectorOperators.I2F, 0)).fma(xh, s3);
+            s3 = ((FloatVector) v.and(15).convert(VectorOperators.I2F, 0)).fma(xl, s3);
+            s3 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).fma(xh, s3);
           }
           acc0 = s0.fma(FloatVector.broadcast(FS, Float.float16ToFloat(seg.get(LE_SHORT, a0))), acc0);
           acc1 = s1.fma(FloatVector.broadcast(FS, Float.float16ToFloat(seg.get(LE_SHORT, a1))), acc1);
@@ -921,12 +955,12 @@ sealed interface CpuWeight extends Weight
         for (int b = 0; b < blocks; b++) {
           long at = base + b * 18L;
           int xo = xOff + b * DType.BLOCK;
-          FloatVector sum = FloatVector.zero(FS);
+          FloatVector sum = FloatVector.fromArray(FS, offsets, b * VL);
           for (int h = 0; h < HALVES; h++) {
             IntVector v = (IntVector) ByteVector.fromMemorySegment(BS, seg, at + 2 + h * VL, LE)
                 .convertShape(VectorOperators.B2I, IS, 0);
-            FloatVector lo = (FloatVector) v.and(15).sub(8).convert(VectorOperators.I2F, 0);
-            FloatVector hi = (FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(15).sub(8)
+            FloatVector lo = (FloatVector) v.and(15).convert(VectorOperators.I2F, 0);
+            FloatVector hi = (FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(15)
                 .convert(VectorOperators.I2F, 0);
             sum = lo.fma(FloatVector.fromArray(FS, x, xo + h * VL), sum);
             sum = hi.fma(FloatVector.fromArray(FS, x, xo + 16 + h * VL), sum);

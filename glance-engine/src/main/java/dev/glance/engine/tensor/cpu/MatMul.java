@@ -90,6 +90,8 @@ final class MatMul {
   private final float[][] tileSums;
   /** Per worker: where each of the eight tokens of an eight-token tile starts in x. */
   private final int[][] tileTokens;
+  /** Q4_0's per-block offsets of the decode vector ({@link CpuWeight.Q4#fold}), reused across calls. */
+  private float[] q4Offsets = new float[0];
   /** The decode vector(s) quantised for block-format weights, reused across calls. */
   private final Q8Rows quantizedX = new Q8Rows();
 
@@ -137,6 +139,16 @@ final class MatMul {
       short[] xq = quantizedX.values();
       float[] xd = quantizedX.scales();
       kernel = (r0, r1) -> q.dotRowsInt8(r0, r1, xq, xd, 0, os, 0);
+    } else if (w instanceof CpuWeight.Q4 q4 && CpuWeight.Q4.HALVES > 0) {
+      // Q4_0's float kernel starts every block from offsets of x (CpuWeight.Q4.fold), made here
+      // once per call and shared by every row and thread.
+      int len = CpuWeight.Q4.foldLength(w.cols());
+      if (q4Offsets.length < len) {
+        q4Offsets = new float[len];
+      }
+      float[] offsets = q4Offsets;
+      CpuWeight.Q4.fold(xs, 0, w.cols(), offsets);
+      kernel = (r0, r1) -> q4.dotRowsFolded(r0, r1, xs, 0, offsets, os, 0);
     } else {
       kernel = (r0, r1) -> w.dotRows(r0, r1, xs, 0, os, 0);
     }

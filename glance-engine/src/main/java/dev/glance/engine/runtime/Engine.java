@@ -238,7 +238,9 @@ public final class Engine implements AutoCloseable {
    * patches together instead of once per request; then each prompt is embedded. Attention never
    * crosses images, so each image's embeddings are those it would get alone: the same arithmetic
    * where each of its matrices alone already takes the matrix-matrix path, within float rounding
-   * where one does not (the merger's 16 rows of a 112x112 image take the few-token kernel alone). A failure fails the whole call; the caller may retry one by one.
+   * where one does not (the merger's 16 rows of a 112x112 image take the few-token kernel alone).
+   * A failure fails the whole call; the caller may retry one by one. Every request's vision time
+   * ends when the shared pass does, so it includes the other requests' images.
    */
   List<Prepared> prepare(List<StagedRequest> staged) {
     encodeMissing(staged);

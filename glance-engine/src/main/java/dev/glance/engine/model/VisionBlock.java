@@ -32,22 +32,21 @@ final class VisionBlock {
     down = w.matrix(prefix + "mlp.down_proj.weight", d, mlp);
   }
 
-  void forward(Backend b, Tensor x, Tensor cos, Tensor sin, int[] segments) {
-    int n = x.rows();
+  void forward(Backend b, Tensor x, Tensor cos, Tensor sin, int[] segments, VisionWorkspace ws) {
     int d = c.hidden();
-    Tensor h = b.allocate(n, d);
+    Tensor h = ws.normed();
     b.rmsNorm(x, norm1, c.rmsEps(), h);
-    Tensor qkvOut = b.allocate(n, 3 * d);
+    Tensor qkvOut = ws.qkv();
     b.linear(h, qkv, null, qkvOut);
     b.rotaryHalf(qkvOut, 0, c.heads(), c.headDim(), cos, sin);
     b.rotaryHalf(qkvOut, d, c.heads(), c.headDim(), cos, sin);
-    Tensor attn = b.allocate(n, d);
+    Tensor attn = ws.attn();
     b.attentionSegments(qkvOut, c.heads(), c.headDim(), segments, attn);
     b.linear(attn, proj, null, h);
     b.add(x, h, x);
     b.rmsNorm(x, norm2, c.rmsEps(), h);
-    Tensor g = b.allocate(n, c.outHidden());
-    Tensor u = b.allocate(n, c.outHidden());
+    Tensor g = ws.gate();
+    Tensor u = ws.up();
     b.linear(h, gate, null, g);
     b.linear(h, up, null, u);
     b.siluMul(g, u, g);

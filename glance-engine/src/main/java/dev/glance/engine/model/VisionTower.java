@@ -87,8 +87,9 @@ public final class VisionTower {
     Tensor cosT = b.upload(cos, n, rotary.width());
     Tensor sinT = b.upload(sin, n, rotary.width());
     int[] segments = segments(grids);
+    VisionWorkspace ws = VisionWorkspace.of(b, c, n);
     for (VisionBlock block : blocks) {
-      block.forward(b, x, cosT, sinT, segments);
+      block.forward(b, x, cosT, sinT, segments, ws);
     }
     b.rmsNorm(x, postNorm, c.rmsEps(), x);
     return merger.forward(b, x);

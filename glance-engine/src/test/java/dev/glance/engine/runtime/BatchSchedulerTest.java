@@ -114,7 +114,7 @@ class BatchSchedulerTest {
     }
   }
 
-  private static void runToIdle(BatchScheduler s) {
+  static void runToIdle(BatchScheduler s) {
     for (int i = 0; i < 10_000 && !s.idle(); i++) {
       s.step();
     }

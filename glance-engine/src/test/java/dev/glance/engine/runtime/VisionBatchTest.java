@@ -44,6 +44,17 @@ class VisionBatchTest {
     backend.close();
   }
 
+  /** Queues warm-up requests first .. first + count - 1 (each its own new image). */
+  private static List<BatchSchedulerTest.Outcome> submit(BatchScheduler s, int first, int count, int maxTokens) {
+    List<BatchSchedulerTest.Outcome> outcomes = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      BatchSchedulerTest.Outcome o = new BatchSchedulerTest.Outcome();
+      outcomes.add(o);
+      s.add(Warmup.request(first + i, maxTokens), () -> false, o);
+    }
+    return outcomes;
+  }
+
   private float[] values(Tensor t) {
     float[] out = new float[t.rows() * t.cols()];
     backend.download(t, out);
@@ -87,17 +98,10 @@ class VisionBatchTest {
   @Test
   void requestsStartedInOneStepShareAPassAndAnswerAsAlone() {
     BatchScheduler s = new BatchScheduler(batched, new BatchOptions(8, 4096, 65536, 16));
-    List<BatchSchedulerTest.Outcome> outcomes = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      BatchSchedulerTest.Outcome o = new BatchSchedulerTest.Outcome();
-      outcomes.add(o);
-      s.add(Warmup.request(30 + i, 6), () -> false, o);
-    }
+    List<BatchSchedulerTest.Outcome> outcomes = submit(s, 30, 4, 6);
     s.step();
     assertEquals(1, batched.visionPasses(), "all four started in the first step, one vision pass");
-    while (!s.idle()) {
-      s.step();
-    }
+    BatchSchedulerTest.runToIdle(s);
     for (int i = 0; i < 4; i++) {
       BatchSchedulerTest.Outcome o = outcomes.get(i);
       assertNull(o.error, "request " + i);
@@ -124,9 +128,7 @@ class VisionBatchTest {
     assertInstanceOf(GlanceException.BadImage.class, bad.error);
     assertEquals(1, bad.ends);
     assertEquals(1, batched.visionPasses(), "the two good requests in one pass");
-    while (!s.idle()) {
-      s.step();
-    }
+    BatchSchedulerTest.runToIdle(s);
     assertNull(first.error);
     assertNull(last.error);
     assertEquals(1, first.ends);
@@ -138,18 +140,11 @@ class VisionBatchTest {
     // 112x112 images are 16 image tokens each: with 20 tokens per step a pass takes two requests
     // (the second one crosses the limit), so four requests take two passes.
     BatchScheduler s = new BatchScheduler(batched, new BatchOptions(8, 20, 65536, 16));
-    List<BatchSchedulerTest.Outcome> outcomes = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      BatchSchedulerTest.Outcome o = new BatchSchedulerTest.Outcome();
-      outcomes.add(o);
-      s.add(Warmup.request(50 + i, 3), () -> false, o);
-    }
+    List<BatchSchedulerTest.Outcome> outcomes = submit(s, 50, 4, 3);
     s.step();
     assertEquals(2, batched.visionPasses());
     assertEquals(4, batched.imagesEncoded());
-    while (!s.idle()) {
-      s.step();
-    }
+    BatchSchedulerTest.runToIdle(s);
     assertTrue(outcomes.stream().allMatch(o -> o.error == null && o.ends == 1));
   }
 }

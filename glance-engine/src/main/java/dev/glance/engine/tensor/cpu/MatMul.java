@@ -169,14 +169,16 @@ final class MatMul {
   }
 
   /**
-   * A few tokens (batched decode): each group of {@link #STREAM_ROWS} weight rows is converted to
-   * float32 once, into per-worker scratch, and dotted with up to four tokens at a time, so BF16
-   * widening or Q8_0/Q4_0 dequantisation is paid once per weight instead of once per token. With
-   * 32 registers four rows share each token load (16 sums, {@link #dot4x4}); with 16, two
-   * ({@link #dot2x4}). For up to {@link #IN_PLACE_TOKENS} tokens a format with an in-place tile
-   * (BF16, {@link CpuWeight#dotTile}) widens in registers instead, without the scratch copy.
+   * Tokens [first, n) of x against every row, into the same tokens' rows of os: a few tokens (a
+   * batched decode step, or the short last block of a longer call). Each group of {@link
+   * #STREAM_ROWS} weight rows is converted to float32 once, into per-worker scratch, and dotted
+   * with up to four tokens at a time, so BF16 widening or Q8_0/Q4_0 dequantisation is paid once
+   * per weight instead of once per token. With 32 registers four rows share each token load (16
+   * sums, {@link #dot4x4}); with 16, two ({@link #dot2x4}). A format with an in-place tile widens
+   * in registers instead, without the scratch copy: up to {@link #IN_PLACE_TOKENS} tokens four at
+   * a time ({@link CpuWeight#dotTile}), up to {@link #IN_PLACE8_TOKENS} eight at a time ({@link
+   * CpuWeight#dotTile8}).
    */
-  /** Tokens [first, n) of x against every row, into the same tokens' rows of os. */
   private void streamTokens(CpuWeight w, float[] xs, int first, int n, float[] bias, float[] os) {
     int inF = w.cols();
     int outF = w.rows();

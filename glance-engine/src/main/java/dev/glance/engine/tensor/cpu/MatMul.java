@@ -90,8 +90,8 @@ final class MatMul {
   private final float[][] tileSums;
   /** Per worker: where each of the eight tokens of an eight-token tile starts in x. */
   private final int[][] tileTokens;
-  /** Q4_0's per-block offsets of the decode vector ({@link CpuWeight.Q4#fold}), reused across calls. */
-  private float[] q4Offsets = new float[0];
+  /** What Q4_0's float kernel needs of the decode vector ({@link CpuWeight.Q4#fold}), reused across calls. */
+  private float[] q4Folded = new float[0];
   /** The decode vector(s) quantised for block-format weights, reused across calls. */
   private final Q8Rows quantizedX = new Q8Rows();
 
@@ -140,20 +140,20 @@ final class MatMul {
       float[] xd = quantizedX.scales();
       kernel = (r0, r1) -> q.dotRowsInt8(r0, r1, xq, xd, 0, os, 0);
     } else if (w instanceof CpuWeight.Q4 q4 && CpuWeight.Q4.HALVES > 0) {
-      // Q4_0's float kernel starts every block from offsets of x (CpuWeight.Q4.fold), made here
+      // Q4_0's float kernel takes per-block vectors made from x (CpuWeight.Q4.fold), made here
       // once per call and shared by every row and thread.
       int len = CpuWeight.Q4.foldLength(w.cols());
-      if (q4Offsets.length < len) {
-        q4Offsets = new float[len];
+      if (q4Folded.length < len) {
+        q4Folded = new float[len];
       }
-      float[] offsets = q4Offsets;
-      CpuWeight.Q4.fold(xs, 0, w.cols(), offsets);
-      kernel = (r0, r1) -> q4.dotRowsFolded(r0, r1, xs, 0, offsets, os, 0);
+      float[] folded = q4Folded;
+      CpuWeight.Q4.fold(xs, 0, w.cols(), folded);
+      kernel = (r0, r1) -> q4.dotRowsFolded(r0, r1, xs, 0, folded, os, 0);
     } else {
       kernel = (r0, r1) -> w.dotRows(r0, r1, xs, 0, os, 0);
     }
     // Rows are handed out in chunks of whole 32-row blocks, and each chunk goes to the kernel
-    // whole, so that its four row streams (CpuWeight.STREAMS) are far apart.
+    // whole, so that its row streams (CpuWeight.STREAMS, Q4.ROWS) are far apart.
     int block = 32;
     int outF = w.rows();
     parallel.forEach((outF + block - 1) / block, 2, (from, to) -> {

@@ -118,12 +118,13 @@ sealed interface CpuWeight extends Weight
   int TILE8_SCRATCH = 24 * VL;
 
   /**
-   * As {@link #dotTile} for eight tokens: sums[8 * i + j] = row (r + i) . token j (x at
-   * xs[xo[j] ..]) for i < rows (at most {@link #tile8Rows}; missing rows repeat row r and are
-   * ignored). {@code sums} has room for {@link #TILE8_SCRATCH} floats: the kernel stores its
-   * vector sums there before adding up their lanes.
+   * As {@link #dotTile} for eight tokens: sums[8 * i + j] = row (r + i) . token j for i < rows (at
+   * most {@link #tile8Rows}; missing rows repeat row r and are ignored). The tokens come
+   * interleaved a vector at a time from xs[x0 ..] ({@link MatMul#interleave8}): for every VL
+   * columns, token 0's vector, then token 1's, and so on. {@code sums} has room for {@link
+   * #TILE8_SCRATCH} floats: the kernel stores its vector sums there before adding up their lanes.
    */
-  default void dotTile8(int r, int rows, float[] xs, int[] xo, float[] sums) {
+  default void dotTile8(int r, int rows, float[] xs, int x0, float[] sums) {
     throw new UnsupportedOperationException(dtype() + " has no in-place eight-token kernel");
   }
 
@@ -305,13 +306,15 @@ sealed interface CpuWeight extends Weight
      * Three rows by eight tokens, 24 sums, the rows widened once for all eight. Against converting
      * them to the float scratch and passing it twice with four tokens, the loads overlap the FMAs
      * (one matrix of 49152 x 2048 from DRAM, two threads, AVX-512: 8.6-10.5 ms against 16-22).
+     * The eight token loads of a step read 512 consecutive bytes of the interleaved x instead of
+     * eight rows of x far apart (Zen 4, eight tokens against the mid shape's 2.5 GB of matrices,
+     * alternated in one JVM: 192 against 210 ms median; sixteen tokens 363 against 396).
      */
     @Override
-    public void dotTile8(int r, int rows, float[] xs, int[] xo, float[] sums) {
+    public void dotTile8(int r, int rows, float[] xs, int x0, float[] sums) {
       long b0 = (long) r * cols * 2;
       long b1 = rows > 1 ? b0 + cols * 2L : b0;
       long b2 = rows > 2 ? b0 + 2L * cols * 2 : b0;
-      int x0 = xo[0], x1 = xo[1], x2 = xo[2], x3 = xo[3], x4 = xo[4], x5 = xo[5], x6 = xo[6], x7 = xo[7];
       FloatVector a00 = FloatVector.zero(FS);
       FloatVector a01 = a00, a02 = a00, a03 = a00, a04 = a00, a05 = a00, a06 = a00, a07 = a00;
       FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, a14 = a00, a15 = a00, a16 = a00, a17 = a00;
@@ -325,35 +328,35 @@ sealed interface CpuWeight extends Weight
             .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         FloatVector v2 = ((IntVector) ShortVector.fromMemorySegment(SS, seg, b2 + k * 2L, LE)
             .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        FloatVector x = FloatVector.fromArray(FS, xs, x0 + k);
+        FloatVector x = FloatVector.fromArray(FS, xs, x0 + 8 * k);
         a00 = v0.fma(x, a00);
         a10 = v1.fma(x, a10);
         a20 = v2.fma(x, a20);
-        x = FloatVector.fromArray(FS, xs, x1 + k);
+        x = FloatVector.fromArray(FS, xs, x0 + 8 * k + 1 * VL);
         a01 = v0.fma(x, a01);
         a11 = v1.fma(x, a11);
         a21 = v2.fma(x, a21);
-        x = FloatVector.fromArray(FS, xs, x2 + k);
+        x = FloatVector.fromArray(FS, xs, x0 + 8 * k + 2 * VL);
         a02 = v0.fma(x, a02);
         a12 = v1.fma(x, a12);
         a22 = v2.fma(x, a22);
-        x = FloatVector.fromArray(FS, xs, x3 + k);
+        x = FloatVector.fromArray(FS, xs, x0 + 8 * k + 3 * VL);
         a03 = v0.fma(x, a03);
         a13 = v1.fma(x, a13);
         a23 = v2.fma(x, a23);
-        x = FloatVector.fromArray(FS, xs, x4 + k);
+        x = FloatVector.fromArray(FS, xs, x0 + 8 * k + 4 * VL);
         a04 = v0.fma(x, a04);
         a14 = v1.fma(x, a14);
         a24 = v2.fma(x, a24);
-        x = FloatVector.fromArray(FS, xs, x5 + k);
+        x = FloatVector.fromArray(FS, xs, x0 + 8 * k + 5 * VL);
         a05 = v0.fma(x, a05);
         a15 = v1.fma(x, a15);
         a25 = v2.fma(x, a25);
-        x = FloatVector.fromArray(FS, xs, x6 + k);
+        x = FloatVector.fromArray(FS, xs, x0 + 8 * k + 6 * VL);
         a06 = v0.fma(x, a06);
         a16 = v1.fma(x, a16);
         a26 = v2.fma(x, a26);
-        x = FloatVector.fromArray(FS, xs, x7 + k);
+        x = FloatVector.fromArray(FS, xs, x0 + 8 * k + 7 * VL);
         a07 = v0.fma(x, a07);
         a17 = v1.fma(x, a17);
         a27 = v2.fma(x, a27);
@@ -387,7 +390,7 @@ sealed interface CpuWeight extends Weight
       a27.intoArray(sums, 23 * VL);
       laneSums(sums, 24);
       if (k < cols) {
-        tile8Tail(k, b0, b1, b2, xs, xo, sums);
+        tile8Tail(k, b0, b1, b2, xs, x0 + 8 * k, sums);
       }
     }
 
@@ -401,14 +404,17 @@ sealed interface CpuWeight extends Weight
       }
     }
 
-    /** Columns past the last whole vector (not the hot path: model widths are multiples of 16). */
-    private void tile8Tail(int k0, long b0, long b1, long b2, float[] xs, int[] xo, float[] sums) {
+    /**
+     * Columns past the last whole vector, whose interleaved x starts at xs[xt ..] (not the hot
+     * path: model widths are multiples of 16).
+     */
+    private void tile8Tail(int k0, long b0, long b1, long b2, float[] xs, int xt, float[] sums) {
       for (int k = k0; k < cols; k++) {
         float v0 = bf16(seg.get(LE_SHORT, b0 + k * 2L));
         float v1 = bf16(seg.get(LE_SHORT, b1 + k * 2L));
         float v2 = bf16(seg.get(LE_SHORT, b2 + k * 2L));
         for (int j = 0; j < 8; j++) {
-          float y = xs[xo[j] + k];
+          float y = xs[xt + j * VL + k - k0];
           sums[j] += v0 * y;
           sums[8 + j] += v1 * y;
           sums[16 + j] += v2 * y;

@@ -89,7 +89,8 @@ final class MatMul {
   /** Per worker: the sums one few-token tile hands back (up to 3 rows x 8 tokens). */
   private final float[][] tileSums;
   /** Per worker: where each of the eight tokens of an eight-token tile starts in x. */
-  private final int[][] tileTokens;
+  /** The tokens of an eight-token tile call, interleaved ({@link #interleave8}), reused across calls. */
+  private float[] tile8X = new float[0];
   /** What Q4_0's float kernel needs of the decode vector ({@link CpuWeight.Q4#fold}), reused across calls. */
   private float[] q4Folded = new float[0];
   /** The decode vector(s) quantised for block-format weights, reused across calls. */
@@ -107,7 +108,6 @@ final class MatMul {
     acc = new float[t][0];
     rowScratch = new float[t][0];
     tileSums = new float[t][Math.max(16, CpuWeight.TILE8_SCRATCH)];
-    tileTokens = new int[t][8];
   }
 
   /**
@@ -188,26 +188,32 @@ final class MatMul {
     // place, eight tokens per pass, in groups of its own row count.
     boolean inPlace8 = n - first > IN_PLACE_TOKENS && n - first <= IN_PLACE8_TOKENS && w.tile8Rows() > 0;
     int step = inPlace8 ? w.tile8Rows() : STREAM_ROWS;
+    int groupFloats = 8 * ((inF + VL - 1) / VL * VL);
+    if (inPlace8) {
+      int groups = (n - first + 7) / 8;
+      if (tile8X.length < groups * groupFloats) {
+        tile8X = new float[groups * groupFloats];
+      }
+      for (int g = 0; g < groups; g++) {
+        interleave8(xs, inF, first + 8 * g, Math.min(8, n - first - 8 * g), tile8X, g * groupFloats);
+      }
+    }
+    float[] interleaved = tile8X;
     parallel.forEachWorker(blocks, 2, (worker, from, to) -> {
       if (rowScratch[worker].length < STREAM_ROWS * inF && !inPlace8) {
         rowScratch[worker] = new float[STREAM_ROWS * inF];
       }
       float[] wr = rowScratch[worker];
       float[] sums = tileSums[worker];
-      int[] xo = tileTokens[worker];
       for (int b = from; b < to; b++) {
         int r1 = Math.min(outF, b * block + block);
         for (int r = b * block; r < r1; r += step) {
           if (inPlace8) {
             int rows = Math.min(step, r1 - r);
             for (int t0 = first; t0 < n; t0 += 8) {
-              int tokens = Math.min(8, n - t0);
-              // Missing tokens repeat token t0 and missing rows repeat row r; their sums are dropped.
-              for (int j = 0; j < 8; j++) {
-                xo[j] = (t0 + (j < tokens ? j : 0)) * inF;
-              }
-              w.dotTile8(r, rows, xs, xo, sums);
-              storeTile(sums, 8, rows, tokens, r, t0, bias, os, outF);
+              // Missing rows repeat row r (and missing tokens token t0); their sums are dropped.
+              w.dotTile8(r, rows, interleaved, (t0 - first) / 8 * groupFloats, sums);
+              storeTile(sums, 8, rows, Math.min(8, n - t0), r, t0, bias, os, outF);
             }
             continue;
           }
@@ -239,6 +245,21 @@ final class MatMul {
         }
       }
     });
+  }
+
+  /**
+   * Tokens [t0, t0 + tokens) of x (rows of inF) into dst[d ..] as {@link CpuWeight#dotTile8}
+   * reads them: for every VL columns, eight vectors, one per token; the missing tokens of a
+   * short group repeat token t0. Their loads in the tile's step then read consecutive memory
+   * (one stream) instead of eight rows of x apart.
+   */
+  static void interleave8(float[] xs, int inF, int t0, int tokens, float[] dst, int d) {
+    for (int j = 0; j < 8; j++) {
+      int src = (t0 + (j < tokens ? j : 0)) * inF;
+      for (int k = 0; k < inF; k += VL) {
+        System.arraycopy(xs, src + k, dst, d + 8 * k + j * VL, Math.min(VL, inF - k));
+      }
+    }
   }
 
   /**

@@ -99,10 +99,10 @@ sealed interface CpuWeight extends Weight
 
   /**
    * The few-token kernel reading this format in place: sums[4 * i + j] = row (r + i) . token j
-   * (x at xs[xj ..]) for i < rows (at most {@link #tileRows}; missing rows repeat row r and are
-   * ignored).
+   * for i < rows (at most {@link #tileRows}; missing rows repeat row r and are ignored). The four
+   * tokens come interleaved a vector at a time from xs[x0 ..] ({@link MatMul#interleave}).
    */
-  default void dotTile(int r, int rows, float[] xs, int x0, int x1, int x2, int x3, float[] sums) {
+  default void dotTile(int r, int rows, float[] xs, int x0, float[] sums) {
     throw new UnsupportedOperationException(dtype() + " has no in-place few-token kernel");
   }
 
@@ -120,7 +120,7 @@ sealed interface CpuWeight extends Weight
   /**
    * As {@link #dotTile} for eight tokens: sums[8 * i + j] = row (r + i) . token j for i < rows (at
    * most {@link #tile8Rows}; missing rows repeat row r and are ignored). The tokens come
-   * interleaved a vector at a time from xs[x0 ..] ({@link MatMul#interleave8}): for every VL
+   * interleaved a vector at a time from xs[x0 ..] ({@link MatMul#interleave}): for every VL
    * columns, token 0's vector, then token 1's, and so on. {@code sums} has room for {@link
    * #TILE8_SCRATCH} floats: the kernel stores its vector sums there before adding up their lanes.
    */
@@ -285,11 +285,11 @@ sealed interface CpuWeight extends Weight
      * sequences, AVX-512: 126 and 173 ms per step against 198 and 204 through the scratch).
      */
     @Override
-    public void dotTile(int r, int rows, float[] xs, int x0, int x1, int x2, int x3, float[] sums) {
+    public void dotTile(int r, int rows, float[] xs, int x0, float[] sums) {
       if (VL == 16) {
-        dot4x4(r, rows, xs, x0, x1, x2, x3, sums);
+        dot4x4(r, rows, xs, x0, sums);
       } else {
-        dot2x4(r, rows, xs, x0, x1, x2, x3, sums);
+        dot2x4(r, rows, xs, x0, sums);
       }
     }
 
@@ -423,7 +423,7 @@ sealed interface CpuWeight extends Weight
     }
 
     /** Two rows by four tokens, 8 sums: the tile for 16 vector registers. */
-    private void dot2x4(int r, int rows, float[] xs, int x0, int x1, int x2, int x3, float[] sums) {
+    private void dot2x4(int r, int rows, float[] xs, int x0, float[] sums) {
       long b0 = (long) r * cols * 2;
       long b1 = rows > 1 ? b0 + cols * 2L : b0;
       FloatVector a00 = FloatVector.zero(FS);
@@ -435,16 +435,16 @@ sealed interface CpuWeight extends Weight
             .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         FloatVector v1 = ((IntVector) ShortVector.fromMemorySegment(SS, seg, b1 + k * 2L, LE)
             .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        FloatVector x = FloatVector.fromArray(FS, xs, x0 + k);
+        FloatVector x = FloatVector.fromArray(FS, xs, x0 + 4 * k);
         a00 = v0.fma(x, a00);
         a10 = v1.fma(x, a10);
-        x = FloatVector.fromArray(FS, xs, x1 + k);
+        x = FloatVector.fromArray(FS, xs, x0 + 4 * k + 1 * VL);
         a01 = v0.fma(x, a01);
         a11 = v1.fma(x, a11);
-        x = FloatVector.fromArray(FS, xs, x2 + k);
+        x = FloatVector.fromArray(FS, xs, x0 + 4 * k + 2 * VL);
         a02 = v0.fma(x, a02);
         a12 = v1.fma(x, a12);
-        x = FloatVector.fromArray(FS, xs, x3 + k);
+        x = FloatVector.fromArray(FS, xs, x0 + 4 * k + 3 * VL);
         a03 = v0.fma(x, a03);
         a13 = v1.fma(x, a13);
       }
@@ -456,17 +456,19 @@ sealed interface CpuWeight extends Weight
       float s11 = a11.reduceLanes(VectorOperators.ADD);
       float s12 = a12.reduceLanes(VectorOperators.ADD);
       float s13 = a13.reduceLanes(VectorOperators.ADD);
+      // The columns past the last whole vector lie token by token after the interleaved ones.
+      int xt = x0 + 4 * upper;
       for (; k < cols; k++) {
         float v0 = bf16(seg.get(LE_SHORT, b0 + k * 2L));
         float v1 = bf16(seg.get(LE_SHORT, b1 + k * 2L));
-        s00 += v0 * xs[x0 + k];
-        s01 += v0 * xs[x1 + k];
-        s02 += v0 * xs[x2 + k];
-        s03 += v0 * xs[x3 + k];
-        s10 += v1 * xs[x0 + k];
-        s11 += v1 * xs[x1 + k];
-        s12 += v1 * xs[x2 + k];
-        s13 += v1 * xs[x3 + k];
+        s00 += v0 * xs[xt + 0 * VL + k - upper];
+        s01 += v0 * xs[xt + 1 * VL + k - upper];
+        s02 += v0 * xs[xt + 2 * VL + k - upper];
+        s03 += v0 * xs[xt + 3 * VL + k - upper];
+        s10 += v1 * xs[xt + 0 * VL + k - upper];
+        s11 += v1 * xs[xt + 1 * VL + k - upper];
+        s12 += v1 * xs[xt + 2 * VL + k - upper];
+        s13 += v1 * xs[xt + 3 * VL + k - upper];
       }
       sums[0] = s00;
       sums[1] = s01;
@@ -479,7 +481,7 @@ sealed interface CpuWeight extends Weight
     }
 
     /** Four rows by four tokens, 16 sums: the tile for 32 vector registers. */
-    private void dot4x4(int r, int rows, float[] xs, int x0, int x1, int x2, int x3, float[] sums) {
+    private void dot4x4(int r, int rows, float[] xs, int x0, float[] sums) {
       long b0 = (long) r * cols * 2;
       long b1 = rows > 1 ? b0 + cols * 2L : b0;
       long b2 = rows > 2 ? b0 + 2L * cols * 2 : b0;
@@ -498,22 +500,22 @@ sealed interface CpuWeight extends Weight
             .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
         FloatVector v3 = ((IntVector) ShortVector.fromMemorySegment(SS, seg, b3 + k * 2L, LE)
             .convertShape(VectorOperators.S2I, IS, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        FloatVector x = FloatVector.fromArray(FS, xs, x0 + k);
+        FloatVector x = FloatVector.fromArray(FS, xs, x0 + 4 * k);
         a00 = v0.fma(x, a00);
         a10 = v1.fma(x, a10);
         a20 = v2.fma(x, a20);
         a30 = v3.fma(x, a30);
-        x = FloatVector.fromArray(FS, xs, x1 + k);
+        x = FloatVector.fromArray(FS, xs, x0 + 4 * k + 1 * VL);
         a01 = v0.fma(x, a01);
         a11 = v1.fma(x, a11);
         a21 = v2.fma(x, a21);
         a31 = v3.fma(x, a31);
-        x = FloatVector.fromArray(FS, xs, x2 + k);
+        x = FloatVector.fromArray(FS, xs, x0 + 4 * k + 2 * VL);
         a02 = v0.fma(x, a02);
         a12 = v1.fma(x, a12);
         a22 = v2.fma(x, a22);
         a32 = v3.fma(x, a32);
-        x = FloatVector.fromArray(FS, xs, x3 + k);
+        x = FloatVector.fromArray(FS, xs, x0 + 4 * k + 3 * VL);
         a03 = v0.fma(x, a03);
         a13 = v1.fma(x, a13);
         a23 = v2.fma(x, a23);
@@ -535,15 +537,17 @@ sealed interface CpuWeight extends Weight
       float s31 = a31.reduceLanes(VectorOperators.ADD);
       float s32 = a32.reduceLanes(VectorOperators.ADD);
       float s33 = a33.reduceLanes(VectorOperators.ADD);
+      // The columns past the last whole vector lie token by token after the interleaved ones.
+      int xt = x0 + 4 * upper;
       for (; k < cols; k++) {
         float v0 = bf16(seg.get(LE_SHORT, b0 + k * 2L));
         float v1 = bf16(seg.get(LE_SHORT, b1 + k * 2L));
         float v2 = bf16(seg.get(LE_SHORT, b2 + k * 2L));
         float v3 = bf16(seg.get(LE_SHORT, b3 + k * 2L));
-        float y0 = xs[x0 + k];
-        float y1 = xs[x1 + k];
-        float y2 = xs[x2 + k];
-        float y3 = xs[x3 + k];
+        float y0 = xs[xt + 0 * VL + k - upper];
+        float y1 = xs[xt + 1 * VL + k - upper];
+        float y2 = xs[xt + 2 * VL + k - upper];
+        float y3 = xs[xt + 3 * VL + k - upper];
         s00 += v0 * y0;
         s01 += v0 * y1;
         s02 += v0 * y2;

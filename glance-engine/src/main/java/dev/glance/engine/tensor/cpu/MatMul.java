@@ -89,8 +89,8 @@ final class MatMul {
   /** Per worker: the sums one few-token tile hands back (up to 3 rows x 8 tokens). */
   private final float[][] tileSums;
   /** Per worker: where each of the eight tokens of an eight-token tile starts in x. */
-  /** The tokens of an eight-token tile call, interleaved ({@link #interleave8}), reused across calls. */
-  private float[] tile8X = new float[0];
+  /** The tokens of an in-place tile call, interleaved ({@link #interleave}), reused across calls. */
+  private float[] tileX = new float[0];
   /** What Q4_0's float kernel needs of the decode vector ({@link CpuWeight.Q4#fold}), reused across calls. */
   private float[] q4Folded = new float[0];
   /** The decode vector(s) quantised for block-format weights, reused across calls. */
@@ -188,17 +188,20 @@ final class MatMul {
     // place, eight tokens per pass, in groups of its own row count.
     boolean inPlace8 = n - first > IN_PLACE_TOKENS && n - first <= IN_PLACE8_TOKENS && w.tile8Rows() > 0;
     int step = inPlace8 ? w.tile8Rows() : STREAM_ROWS;
-    int groupFloats = 8 * ((inF + VL - 1) / VL * VL);
-    if (inPlace8) {
-      int groups = (n - first + 7) / 8;
-      if (tile8X.length < groups * groupFloats) {
-        tile8X = new float[groups * groupFloats];
+    // The in-place tiles read their tokens interleaved, in groups of their width (interleave).
+    boolean inPlace4 = !inPlace8 && n - first <= IN_PLACE_TOKENS && w.tileRows() == STREAM_ROWS;
+    int width = inPlace8 ? 8 : 4;
+    int groupFloats = width * ((inF + VL - 1) / VL * VL);
+    if (inPlace8 || inPlace4) {
+      int groups = (n - first + width - 1) / width;
+      if (tileX.length < groups * groupFloats) {
+        tileX = new float[groups * groupFloats];
       }
       for (int g = 0; g < groups; g++) {
-        interleave8(xs, inF, first + 8 * g, Math.min(8, n - first - 8 * g), tile8X, g * groupFloats);
+        interleave(xs, inF, first + width * g, Math.min(width, n - first - width * g), width, tileX, g * groupFloats);
       }
     }
-    float[] interleaved = tile8X;
+    float[] interleaved = tileX;
     parallel.forEachWorker(blocks, 2, (worker, from, to) -> {
       if (rowScratch[worker].length < STREAM_ROWS * inF && !inPlace8) {
         rowScratch[worker] = new float[STREAM_ROWS * inF];
@@ -220,8 +223,7 @@ final class MatMul {
           int rows = Math.min(STREAM_ROWS, r1 - r);
           // A format with an in-place tile reads its rows directly up to IN_PLACE_TOKENS tokens;
           // with more, each pass would widen the rows again, and the scratch copy wins.
-          boolean inPlace = n - first <= IN_PLACE_TOKENS && w.tileRows() == STREAM_ROWS;
-          if (!inPlace) {
+          if (!inPlace4) {
             for (int i = 0; i < rows; i++) {
               w.toFloats(r + i, 0, inF, wr, i * inF);
             }
@@ -233,8 +235,8 @@ final class MatMul {
             int x1 = tokens > 1 ? x0 + inF : x0;
             int x2 = tokens > 2 ? x0 + 2 * inF : x0;
             int x3 = tokens > 3 ? x0 + 3 * inF : x0;
-            if (inPlace) {
-              w.dotTile(r, rows, xs, x0, x1, x2, x3, sums);
+            if (inPlace4) {
+              w.dotTile(r, rows, interleaved, (t0 - first) / 4 * groupFloats, sums);
             } else if (STREAM_ROWS == 4) {
               dot4x4(wr, rows > 1 ? inF : 0, rows > 2 ? 2 * inF : 0, rows > 3 ? 3 * inF : 0, inF, xs, x0, x1, x2, x3, sums);
             } else {
@@ -248,19 +250,21 @@ final class MatMul {
   }
 
   /**
-   * Tokens [t0, t0 + tokens) of x (rows of inF) into dst[d ..] as {@link CpuWeight#dotTile8}
-   * reads them: for every VL columns, eight vectors, one per token; the missing tokens of a
-   * short group repeat token t0. Their loads in the tile's step then read consecutive memory
-   * (one stream) instead of eight rows of x apart.
+   * Tokens [t0, t0 + tokens) of x (rows of inF) into dst[d ..] as the in-place tiles read them
+   * ({@link CpuWeight#dotTile} with width 4, {@link CpuWeight#dotTile8} with 8): for every VL
+   * columns, {@code width} vectors, one per token; the columns past the last whole vector token
+   * by token after them. The missing tokens of a short group repeat token t0. A tile's token
+   * loads in one step then read consecutive memory (one stream) instead of rows of x apart.
    */
-  static void interleave8(float[] xs, int inF, int t0, int tokens, float[] dst, int d) {
-    for (int j = 0; j < 8; j++) {
+  static void interleave(float[] xs, int inF, int t0, int tokens, int width, float[] dst, int d) {
+    for (int j = 0; j < width; j++) {
       int src = (t0 + (j < tokens ? j : 0)) * inF;
       for (int k = 0; k < inF; k += VL) {
-        System.arraycopy(xs, src + k, dst, d + 8 * k + j * VL, Math.min(VL, inF - k));
+        System.arraycopy(xs, src + k, dst, d + width * k + j * VL, Math.min(VL, inF - k));
       }
     }
   }
+
 
   /**
    * os[token t0 + t][row r + i] = sums[width * i + t] (+ bias) for the rows and tokens a few-token

@@ -177,7 +177,8 @@ final class MatMul {
    * sums, {@link #dot4x4}); with 16, two ({@link #dot2x4}). A format with an in-place tile widens
    * in registers instead, without the scratch copy: up to {@link #IN_PLACE_TOKENS} tokens four at
    * a time ({@link CpuWeight#dotTile}), up to {@link #IN_PLACE8_TOKENS} eight at a time ({@link
-   * CpuWeight#dotTile8}).
+   * CpuWeight#dotTile8}). Every path reads the tokens interleaved ({@link #interleave}, once per
+   * call), so a step's token loads are one stream.
    */
   private void streamTokens(CpuWeight w, float[] xs, int first, int n, float[] bias, float[] os) {
     int inF = w.cols();
@@ -192,14 +193,12 @@ final class MatMul {
     boolean inPlace4 = !inPlace8 && n - first <= IN_PLACE_TOKENS && w.tileRows() == STREAM_ROWS;
     int width = inPlace8 ? 8 : 4;
     int groupFloats = width * ((inF + VL - 1) / VL * VL);
-    if (inPlace8 || inPlace4) {
-      int groups = (n - first + width - 1) / width;
-      if (tileX.length < groups * groupFloats) {
-        tileX = new float[groups * groupFloats];
-      }
-      for (int g = 0; g < groups; g++) {
-        interleave(xs, inF, first + width * g, Math.min(width, n - first - width * g), width, tileX, g * groupFloats);
-      }
+    int groups = (n - first + width - 1) / width;
+    if (tileX.length < groups * groupFloats) {
+      tileX = new float[groups * groupFloats];
+    }
+    for (int g = 0; g < groups; g++) {
+      interleave(xs, inF, first + width * g, Math.min(width, n - first - width * g), width, tileX, g * groupFloats);
     }
     float[] interleaved = tileX;
     parallel.forEachWorker(blocks, 2, (worker, from, to) -> {
@@ -229,20 +228,16 @@ final class MatMul {
             }
           }
           for (int t0 = first; t0 < n; t0 += 4) {
-            int tokens = Math.min(4, n - t0);
-            // Missing tokens repeat token t0 and missing rows repeat row 0; their sums are dropped.
-            int x0 = t0 * inF;
-            int x1 = tokens > 1 ? x0 + inF : x0;
-            int x2 = tokens > 2 ? x0 + 2 * inF : x0;
-            int x3 = tokens > 3 ? x0 + 3 * inF : x0;
+            // Missing rows repeat row 0 (and missing tokens token t0); their sums are dropped.
+            int x0 = (t0 - first) / 4 * groupFloats;
             if (inPlace4) {
-              w.dotTile(r, rows, interleaved, (t0 - first) / 4 * groupFloats, sums);
+              w.dotTile(r, rows, interleaved, x0, sums);
             } else if (STREAM_ROWS == 4) {
-              dot4x4(wr, rows > 1 ? inF : 0, rows > 2 ? 2 * inF : 0, rows > 3 ? 3 * inF : 0, inF, xs, x0, x1, x2, x3, sums);
+              dot4x4(wr, rows > 1 ? inF : 0, rows > 2 ? 2 * inF : 0, rows > 3 ? 3 * inF : 0, inF, interleaved, x0, sums);
             } else {
-              dot2x4(wr, rows > 1 ? inF : 0, inF, xs, x0, x1, x2, x3, sums);
+              dot2x4(wr, rows > 1 ? inF : 0, inF, interleaved, x0, sums);
             }
-            storeTile(sums, 4, rows, tokens, r, t0, bias, os, outF);
+            storeTile(sums, 4, rows, Math.min(4, n - t0), r, t0, bias, os, outF);
           }
         }
       }
@@ -284,8 +279,7 @@ final class MatMul {
    * As {@link #dot2x4} for four weight rows (at 0, w1, w2, w3): 16 accumulators, so each token
    * load feeds four FMAs instead of two. Needs 32 vector registers (16 sums, 4 rows, a token).
    */
-  static void dot4x4(float[] wr, int w1, int w2, int w3, int len, float[] xs, int x0, int x1, int x2, int x3,
-      float[] sums) {
+  static void dot4x4(float[] wr, int w1, int w2, int w3, int len, float[] xs, int x0, float[] sums) {
     FloatVector a00 = FloatVector.zero(FS);
     FloatVector a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
     FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
@@ -296,22 +290,22 @@ final class MatMul {
       FloatVector v1 = FloatVector.fromArray(FS, wr, w1 + k);
       FloatVector v2 = FloatVector.fromArray(FS, wr, w2 + k);
       FloatVector v3 = FloatVector.fromArray(FS, wr, w3 + k);
-      FloatVector x = FloatVector.fromArray(FS, xs, x0 + k);
+      FloatVector x = FloatVector.fromArray(FS, xs, x0 + 4 * k);
       a00 = v0.fma(x, a00);
       a10 = v1.fma(x, a10);
       a20 = v2.fma(x, a20);
       a30 = v3.fma(x, a30);
-      x = FloatVector.fromArray(FS, xs, x1 + k);
+      x = FloatVector.fromArray(FS, xs, x0 + 4 * k + 1 * VL);
       a01 = v0.fma(x, a01);
       a11 = v1.fma(x, a11);
       a21 = v2.fma(x, a21);
       a31 = v3.fma(x, a31);
-      x = FloatVector.fromArray(FS, xs, x2 + k);
+      x = FloatVector.fromArray(FS, xs, x0 + 4 * k + 2 * VL);
       a02 = v0.fma(x, a02);
       a12 = v1.fma(x, a12);
       a22 = v2.fma(x, a22);
       a32 = v3.fma(x, a32);
-      x = FloatVector.fromArray(FS, xs, x3 + k);
+      x = FloatVector.fromArray(FS, xs, x0 + 4 * k + 3 * VL);
       a03 = v0.fma(x, a03);
       a13 = v1.fma(x, a13);
       a23 = v2.fma(x, a23);
@@ -333,15 +327,17 @@ final class MatMul {
     float s31 = a31.reduceLanes(VectorOperators.ADD);
     float s32 = a32.reduceLanes(VectorOperators.ADD);
     float s33 = a33.reduceLanes(VectorOperators.ADD);
+    // The columns past the last whole vector lie token by token after the interleaved ones.
+    int xt = x0 + 4 * upper;
     for (; k < len; k++) {
       float v0 = wr[k];
       float v1 = wr[w1 + k];
       float v2 = wr[w2 + k];
       float v3 = wr[w3 + k];
-      float y0 = xs[x0 + k];
-      float y1 = xs[x1 + k];
-      float y2 = xs[x2 + k];
-      float y3 = xs[x3 + k];
+      float y0 = xs[xt + 0 * VL + k - upper];
+      float y1 = xs[xt + 1 * VL + k - upper];
+      float y2 = xs[xt + 2 * VL + k - upper];
+      float y3 = xs[xt + 3 * VL + k - upper];
       s00 += v0 * y0;
       s01 += v0 * y1;
       s02 += v0 * y2;
@@ -378,11 +374,11 @@ final class MatMul {
   }
 
   /**
-   * sums[4 * i + j] = dot(wr[w1 * i ..], xs[xj ..]) over len for weight rows i = 0, 1 (the
-   * second at offset w1) and four tokens: 8 accumulators, 2 weight loads and 4 token loads per
-   * 8 FMAs, within 16 registers.
+   * sums[4 * i + j] = dot(wr[w1 * i ..], token j) over len for weight rows i = 0, 1 (the second
+   * at offset w1) and four tokens interleaved from xs[x0 ..] ({@link #interleave}, width 4): 8
+   * accumulators, 2 weight loads and 4 token loads per 8 FMAs, within 16 registers.
    */
-  static void dot2x4(float[] wr, int w1, int len, float[] xs, int x0, int x1, int x2, int x3, float[] sums) {
+  static void dot2x4(float[] wr, int w1, int len, float[] xs, int x0, float[] sums) {
     FloatVector a00 = FloatVector.zero(FS);
     FloatVector a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
     int upper = FS.loopBound(len);
@@ -390,16 +386,16 @@ final class MatMul {
     for (; k < upper; k += VL) {
       FloatVector v0 = FloatVector.fromArray(FS, wr, k);
       FloatVector v1 = FloatVector.fromArray(FS, wr, w1 + k);
-      FloatVector x = FloatVector.fromArray(FS, xs, x0 + k);
+      FloatVector x = FloatVector.fromArray(FS, xs, x0 + 4 * k);
       a00 = v0.fma(x, a00);
       a10 = v1.fma(x, a10);
-      x = FloatVector.fromArray(FS, xs, x1 + k);
+      x = FloatVector.fromArray(FS, xs, x0 + 4 * k + 1 * VL);
       a01 = v0.fma(x, a01);
       a11 = v1.fma(x, a11);
-      x = FloatVector.fromArray(FS, xs, x2 + k);
+      x = FloatVector.fromArray(FS, xs, x0 + 4 * k + 2 * VL);
       a02 = v0.fma(x, a02);
       a12 = v1.fma(x, a12);
-      x = FloatVector.fromArray(FS, xs, x3 + k);
+      x = FloatVector.fromArray(FS, xs, x0 + 4 * k + 3 * VL);
       a03 = v0.fma(x, a03);
       a13 = v1.fma(x, a13);
     }
@@ -411,17 +407,19 @@ final class MatMul {
     float s11 = a11.reduceLanes(VectorOperators.ADD);
     float s12 = a12.reduceLanes(VectorOperators.ADD);
     float s13 = a13.reduceLanes(VectorOperators.ADD);
+    // The columns past the last whole vector lie token by token after the interleaved ones.
+    int xt = x0 + 4 * upper;
     for (; k < len; k++) {
       float v0 = wr[k];
       float v1 = wr[w1 + k];
-      s00 += v0 * xs[x0 + k];
-      s01 += v0 * xs[x1 + k];
-      s02 += v0 * xs[x2 + k];
-      s03 += v0 * xs[x3 + k];
-      s10 += v1 * xs[x0 + k];
-      s11 += v1 * xs[x1 + k];
-      s12 += v1 * xs[x2 + k];
-      s13 += v1 * xs[x3 + k];
+      s00 += v0 * xs[xt + 0 * VL + k - upper];
+      s01 += v0 * xs[xt + 1 * VL + k - upper];
+      s02 += v0 * xs[xt + 2 * VL + k - upper];
+      s03 += v0 * xs[xt + 3 * VL + k - upper];
+      s10 += v1 * xs[xt + 0 * VL + k - upper];
+      s11 += v1 * xs[xt + 1 * VL + k - upper];
+      s12 += v1 * xs[xt + 2 * VL + k - upper];
+      s13 += v1 * xs[xt + 3 * VL + k - upper];
     }
     sums[0] = s00;
     sums[1] = s01;

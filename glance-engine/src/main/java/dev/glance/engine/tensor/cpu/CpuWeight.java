@@ -461,11 +461,11 @@ sealed interface CpuWeight extends Weight
       for (; k < cols; k++) {
         float v0 = bf16(seg.get(LE_SHORT, b0 + k * 2L));
         float v1 = bf16(seg.get(LE_SHORT, b1 + k * 2L));
-        s00 += v0 * xs[xt + 0 * VL + k - upper];
+        s00 += v0 * xs[xt + k - upper];
         s01 += v0 * xs[xt + 1 * VL + k - upper];
         s02 += v0 * xs[xt + 2 * VL + k - upper];
         s03 += v0 * xs[xt + 3 * VL + k - upper];
-        s10 += v1 * xs[xt + 0 * VL + k - upper];
+        s10 += v1 * xs[xt + k - upper];
         s11 += v1 * xs[xt + 1 * VL + k - upper];
         s12 += v1 * xs[xt + 2 * VL + k - upper];
         s13 += v1 * xs[xt + 3 * VL + k - upper];
@@ -544,7 +544,7 @@ sealed interface CpuWeight extends Weight
         float v1 = bf16(seg.get(LE_SHORT, b1 + k * 2L));
         float v2 = bf16(seg.get(LE_SHORT, b2 + k * 2L));
         float v3 = bf16(seg.get(LE_SHORT, b3 + k * 2L));
-        float y0 = xs[xt + 0 * VL + k - upper];
+        float y0 = xs[xt + k - upper];
         float y1 = xs[xt + 1 * VL + k - upper];
         float y2 = xs[xt + 2 * VL + k - upper];
         float y3 = xs[xt + 3 * VL + k - upper];

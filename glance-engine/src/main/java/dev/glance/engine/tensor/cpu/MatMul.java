@@ -88,8 +88,7 @@ final class MatMul {
   private final float[][] rowScratch;
   /** Per worker: the sums one few-token tile hands back (up to 3 rows x 8 tokens). */
   private final float[][] tileSums;
-  /** Per worker: where each of the eight tokens of an eight-token tile starts in x. */
-  /** The tokens of an in-place tile call, interleaved ({@link #interleave}), reused across calls. */
+  /** The tokens of a few-token call, interleaved ({@link #interleave}), reused across calls. */
   private float[] tileX = new float[0];
   /** What Q4_0's float kernel needs of the decode vector ({@link CpuWeight.Q4#fold}), reused across calls. */
   private float[] q4Folded = new float[0];
@@ -189,7 +188,8 @@ final class MatMul {
     // place, eight tokens per pass, in groups of its own row count.
     boolean inPlace8 = n - first > IN_PLACE_TOKENS && n - first <= IN_PLACE8_TOKENS && w.tile8Rows() > 0;
     int step = inPlace8 ? w.tile8Rows() : STREAM_ROWS;
-    // The in-place tiles read their tokens interleaved, in groups of their width (interleave).
+    // Every path reads the tokens interleaved: in groups of eight for the eight-token tile, of
+    // four for the others.
     boolean inPlace4 = !inPlace8 && n - first <= IN_PLACE_TOKENS && w.tileRows() == STREAM_ROWS;
     int width = inPlace8 ? 8 : 4;
     int groupFloats = width * ((inF + VL - 1) / VL * VL);
@@ -245,11 +245,12 @@ final class MatMul {
   }
 
   /**
-   * Tokens [t0, t0 + tokens) of x (rows of inF) into dst[d ..] as the in-place tiles read them
-   * ({@link CpuWeight#dotTile} with width 4, {@link CpuWeight#dotTile8} with 8): for every VL
-   * columns, {@code width} vectors, one per token; the columns past the last whole vector token
-   * by token after them. The missing tokens of a short group repeat token t0. A tile's token
-   * loads in one step then read consecutive memory (one stream) instead of rows of x apart.
+   * Tokens [t0, t0 + tokens) of x (rows of inF) into dst[d ..] as the few-token kernels read them
+   * (width 4: {@link CpuWeight#dotTile}, {@link #dot4x4}, {@link #dot2x4}; width 8: {@link
+   * CpuWeight#dotTile8}): for every VL columns, {@code width} vectors, one per token, the columns
+   * past the last whole vector likewise, each token's in its own vector's place. The missing
+   * tokens of a short group repeat token t0. A kernel's token loads in one step then read
+   * consecutive memory (one stream) instead of rows of x far apart.
    */
   static void interleave(float[] xs, int inF, int t0, int tokens, int width, float[] dst, int d) {
     for (int j = 0; j < width; j++) {
@@ -334,7 +335,7 @@ final class MatMul {
       float v1 = wr[w1 + k];
       float v2 = wr[w2 + k];
       float v3 = wr[w3 + k];
-      float y0 = xs[xt + 0 * VL + k - upper];
+      float y0 = xs[xt + k - upper];
       float y1 = xs[xt + 1 * VL + k - upper];
       float y2 = xs[xt + 2 * VL + k - upper];
       float y3 = xs[xt + 3 * VL + k - upper];
@@ -412,11 +413,11 @@ final class MatMul {
     for (; k < len; k++) {
       float v0 = wr[k];
       float v1 = wr[w1 + k];
-      s00 += v0 * xs[xt + 0 * VL + k - upper];
+      s00 += v0 * xs[xt + k - upper];
       s01 += v0 * xs[xt + 1 * VL + k - upper];
       s02 += v0 * xs[xt + 2 * VL + k - upper];
       s03 += v0 * xs[xt + 3 * VL + k - upper];
-      s10 += v1 * xs[xt + 0 * VL + k - upper];
+      s10 += v1 * xs[xt + k - upper];
       s11 += v1 * xs[xt + 1 * VL + k - upper];
       s12 += v1 * xs[xt + 2 * VL + k - upper];
       s13 += v1 * xs[xt + 3 * VL + k - upper];

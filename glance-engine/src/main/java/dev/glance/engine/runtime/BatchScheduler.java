@@ -67,6 +67,9 @@ public final class BatchScheduler {
   /** A started request, prepared, waiting (in order) for its KV blocks. */
   private record Ready(Request request, Prepared prepared) {}
 
+  /** A started request, staged, whose vision pass was held back to the next step. */
+  private record Deferred(Request request, StagedRequest staged) {}
+
   /** A started request: prepared, holding KV blocks, prefilling or decoding. */
   private static final class Slot {
     final Request request;
@@ -107,6 +110,10 @@ public final class BatchScheduler {
   private final List<Slot> active = new ArrayList<>();
   /** Started and prepared, not yet holding KV blocks: the head waits until blocks are free. */
   private final Deque<Ready> ready = new ArrayDeque<>();
+  /** Started and staged, their new images to be encoded in the next step (see prepareNext). */
+  private final Deque<Deferred> deferred = new ArrayDeque<>();
+  /** Whether this step held a vision pass back: no further pass runs in it. */
+  private boolean heldBack;
   private long steps;
   private long batchedRows;
 
@@ -152,12 +159,12 @@ public final class BatchScheduler {
 
   /** Whether nothing is queued or running. */
   public boolean idle() {
-    return pending.isEmpty() && active.isEmpty() && ready.isEmpty();
+    return pending.isEmpty() && active.isEmpty() && ready.isEmpty() && deferred.isEmpty();
   }
 
-  /** Requests started (prefilling or decoding). */
+  /** Requests started (being prepared, prefilling or decoding). */
   public int running() {
-    return active.size() + ready.size();
+    return active.size() + ready.size() + deferred.size();
   }
 
   public int queued() {
@@ -199,6 +206,7 @@ public final class BatchScheduler {
 
   /** One scheduling iteration; returns at once when idle. */
   public void step() {
+    heldBack = false;
     admit();
     prefill();
     decode();
@@ -208,6 +216,9 @@ public final class BatchScheduler {
     while (active.size() < options.maxBatch()) {
       if (ready.isEmpty() && !prepareNext()) {
         return;
+      }
+      if (ready.isEmpty()) {
+        continue; // every request prepared just now failed; more are queued
       }
       Ready head = ready.peek();
       Request r = head.request();
@@ -257,13 +268,34 @@ public final class BatchScheduler {
    * maxPrefillTokens image tokens, and prepares them together into {@link #ready}; false when
    * nothing was queued. A request whose staging fails (a bad image, a prompt too long) fails
    * alone; if the shared vision pass fails, each is retried alone so only the culprit fails.
+   *
+   * <p>Requests whose images are all in the vision cache (or that have none) need no pass: when
+   * others started with them do, they are prepared at once and the others are held to the next
+   * step ({@link #deferred}, first in line there), so a cache hit never waits for another
+   * request's images. A request held back once is not held back again.
    */
   private boolean prepareNext() {
+    if (heldBack) {
+      return false; // the held-back pass runs in the next step, after this one's prefill
+    }
     int room = options.maxBatch() - active.size();
     int merge = engine.model().config().vision().spatialMergeSize();
     long imageTokens = 0;
     List<Request> started = new ArrayList<>();
     List<StagedRequest> staged = new ArrayList<>();
+    boolean anyHeldBefore = false;
+    while (!deferred.isEmpty() && staged.size() < room && imageTokens < options.maxPrefillTokens()) {
+      Deferred d = deferred.poll();
+      if (d.request().cancelled().getAsBoolean()) {
+        Prepared p = engine.withoutEmbeddings(d.staged());
+        d.request().listener().finished(engine.newGeneration(p, 0, TokenSink.discard(), () -> true).cancelledResult(p));
+        continue;
+      }
+      started.add(d.request());
+      staged.add(d.staged());
+      imageTokens += d.staged().vision().missingPatches() / (merge * merge);
+      anyHeldBefore = true;
+    }
     while (staged.size() < room && imageTokens < options.maxPrefillTokens()) {
       Request r = pending.poll();
       if (r == null) {
@@ -285,6 +317,22 @@ public final class BatchScheduler {
     }
     if (staged.isEmpty()) {
       return false; // the queue ran dry: every request taken was dropped or failed
+    }
+    long needPass = staged.stream().filter(s -> s.vision().missingPatches() > 0).count();
+    if (!anyHeldBefore && needPass > 0 && needPass < staged.size()) {
+      List<Request> now = new ArrayList<>();
+      List<StagedRequest> nowStaged = new ArrayList<>();
+      for (int i = 0; i < staged.size(); i++) {
+        if (staged.get(i).vision().missingPatches() > 0) {
+          deferred.add(new Deferred(started.get(i), staged.get(i)));
+        } else {
+          now.add(started.get(i));
+          nowStaged.add(staged.get(i));
+        }
+      }
+      started = now;
+      staged = nowStaged;
+      heldBack = true;
     }
     try {
       List<Prepared> prepared = engine.prepare(staged);
@@ -415,6 +463,11 @@ public final class BatchScheduler {
     Request r;
     while ((r = pending.poll()) != null) {
       r.listener().dropped();
+    }
+    Deferred d;
+    while ((d = deferred.poll()) != null) {
+      Prepared p = engine.withoutEmbeddings(d.staged());
+      d.request().listener().finished(engine.newGeneration(p, 0, TokenSink.discard(), () -> true).cancelledResult(p));
     }
     Ready w;
     while ((w = ready.poll()) != null) {

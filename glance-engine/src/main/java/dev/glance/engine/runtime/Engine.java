@@ -258,6 +258,18 @@ public final class Engine implements AutoCloseable {
     return prepared;
   }
 
+  /**
+   * A staged request as far as a result needs it, without embeddings: for ending one that was
+   * cancelled, or shut down, before its vision pass ran.
+   */
+  Prepared withoutEmbeddings(StagedRequest s) {
+    int merge = model.config().vision().spatialMergeSize();
+    VisionInputs v = s.vision();
+    int[] imageTokenCounts = v.grids().stream().mapToInt(g -> g.tokens(merge)).toArray();
+    return new Prepared(s.request(), s.ids(), s.imageTokens(), null, null, s.capacity(), v.keys(), imageTokenCounts,
+        v.hits(), s.startNanos(), s.preprocessedNanos(), System.nanoTime());
+  }
+
   private VisionInputs lookUpImages(List<RgbImage> images, List<ImageGrid> grids, ImageProcessor imageProcessor) {
     String preprocessing = imageProcessor.config().toString();
     List<ImageKey> keys = new ArrayList<>();

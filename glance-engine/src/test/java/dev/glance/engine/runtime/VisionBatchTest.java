@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.glance.engine.Fixture;
 import dev.glance.engine.GlanceException;
+import dev.glance.engine.generate.FinishReason;
 import dev.glance.engine.tensor.Tensor;
 import dev.glance.engine.tensor.cpu.CpuBackend;
 import dev.glance.engine.text.ChatMessage;
@@ -133,6 +134,72 @@ class VisionBatchTest {
     assertNull(last.error);
     assertEquals(1, first.ends);
     assertEquals(1, last.ends);
+  }
+
+  @Test
+  void aCachedImageDoesNotWaitForAnotherRequestsVisionPass() {
+    BatchScheduler s = new BatchScheduler(batched, new BatchOptions(8, 4096, 65536, 16));
+    submit(s, 60, 1, 2); // puts image 60 in the vision cache
+    BatchSchedulerTest.runToIdle(s);
+    assertEquals(1, batched.visionPasses());
+    // A new image, then the cached one, queued together: the cached request is prepared, prefilled
+    // and decodes its first token in the first step, with no vision pass; the new image's pass
+    // is held to the next step.
+    BatchSchedulerTest.Outcome fresh = submit(s, 61, 1, 3).get(0);
+    BatchSchedulerTest.Outcome cached = submit(s, 60, 1, 3).get(0);
+    long rowsBefore = s.decodedRows();
+    s.step();
+    assertEquals(1, batched.visionPasses(), "no vision pass in the step the cached request started");
+    assertEquals(rowsBefore + 1, s.decodedRows(), "the cached request decoded its first token alone");
+    assertEquals(2, s.running(), "the new image's request started and waits for its pass");
+    s.step();
+    assertEquals(2, batched.visionPasses(), "the held-back pass ran in the next step");
+    BatchSchedulerTest.runToIdle(s);
+    for (var pair : List.of(List.of(fresh, 61), List.of(cached, 60))) {
+      BatchSchedulerTest.Outcome o = (BatchSchedulerTest.Outcome) pair.get(0);
+      assertNull(o.error);
+      assertEquals(1, o.ends);
+      GenerationResult expected = alone.generate(Warmup.request((Integer) pair.get(1), 3), TokenSink.discard());
+      assertArrayEquals(expected.tokenIds(), o.result.tokenIds());
+    }
+    assertEquals(1, cached.result.visionCacheHits());
+    assertEquals(0, fresh.result.visionCacheHits());
+    assertTrue(cached.result.timings().visionMs() < fresh.result.timings().visionMs(),
+        "the cached request's vision time does not include the other's pass");
+  }
+
+  @Test
+  void aRequestHeldBackForItsPassCanBeCancelledOrShutDown() {
+    BatchScheduler s = new BatchScheduler(batched, new BatchOptions(8, 4096, 65536, 16));
+    submit(s, 70, 1, 2);
+    BatchSchedulerTest.runToIdle(s);
+    java.util.concurrent.atomic.AtomicBoolean cancel = new java.util.concurrent.atomic.AtomicBoolean();
+    BatchSchedulerTest.Outcome held = new BatchSchedulerTest.Outcome();
+    s.add(Warmup.request(71, 3), cancel::get, held);
+    BatchSchedulerTest.Outcome cached = submit(s, 70, 1, 3).get(0);
+    BatchSchedulerTest.Outcome heldToo = submit(s, 72, 1, 3).get(0);
+    s.step();
+    assertEquals(1, batched.visionPasses(), "both new images held back");
+    cancel.set(true);
+    s.step(); // the cancelled one ends without its pass; the other one's pass runs
+    assertEquals(1, held.ends);
+    assertNull(held.error);
+    assertEquals(FinishReason.CANCELLED, held.result.finishReason());
+    assertEquals(2, batched.visionPasses());
+    s.abortAll();
+    assertEquals(1, cached.ends);
+    assertEquals(1, heldToo.ends);
+    assertTrue(s.idle());
+    // Shut down while a request is held back: it ends, cancelled, without its pass.
+    BatchSchedulerTest.Outcome last = submit(s, 73, 1, 3).get(0);
+    submit(s, 70, 1, 3);
+    s.step();
+    assertEquals(2, batched.visionPasses());
+    s.abortAll();
+    assertEquals(1, last.ends);
+    assertEquals(FinishReason.CANCELLED, last.result.finishReason());
+    assertEquals(2, batched.visionPasses());
+    assertTrue(s.idle());
   }
 
   @Test

@@ -37,7 +37,9 @@ import java.util.function.BooleanSupplier;
  * had cached go through the vision tower in one pass ({@link Engine#prepare(List)}), as many
  * requests as the batch has room for and up to {@code maxPrefillTokens} new image tokens per
  * pass (always at least one request). When requests arrive together, as under load, the tower's
- * weights are then read and its matrices multiplied once for all their images.
+ * weights are then read and its matrices multiplied once for all their images. Requests whose
+ * images are all cached do not wait for that pass: it is held to the next step (see {@link
+ * #prepareNext}).
  *
  * <p>Not thread-safe: one thread (the engine loop) owns the scheduler, the backend and the model.
  * Image decoding, preprocessing and the vision tower run on that thread too, when a request
@@ -271,8 +273,9 @@ public final class BatchScheduler {
    *
    * <p>Requests whose images are all in the vision cache (or that have none) need no pass: when
    * others started with them do, they are prepared at once and the others are held to the next
-   * step ({@link #deferred}, first in line there), so a cache hit never waits for another
-   * request's images. A request held back once is not held back again.
+   * step ({@link #deferred}, first in line there), so a cache hit does not wait for the images of
+   * requests started with it. A request is held back only once: one held back before goes into
+   * the next pass whoever starts with it.
    */
   private boolean prepareNext() {
     if (heldBack) {
@@ -287,8 +290,7 @@ public final class BatchScheduler {
     while (!deferred.isEmpty() && staged.size() < room && imageTokens < options.maxPrefillTokens()) {
       Deferred d = deferred.poll();
       if (d.request().cancelled().getAsBoolean()) {
-        Prepared p = engine.withoutEmbeddings(d.staged());
-        d.request().listener().finished(engine.newGeneration(p, 0, TokenSink.discard(), () -> true).cancelledResult(p));
+        endCancelled(d);
         continue;
       }
       started.add(d.request());
@@ -466,8 +468,7 @@ public final class BatchScheduler {
     }
     Deferred d;
     while ((d = deferred.poll()) != null) {
-      Prepared p = engine.withoutEmbeddings(d.staged());
-      d.request().listener().finished(engine.newGeneration(p, 0, TokenSink.discard(), () -> true).cancelledResult(p));
+      endCancelled(d);
     }
     Ready w;
     while ((w = ready.poll()) != null) {
@@ -477,6 +478,12 @@ public final class BatchScheduler {
     for (Slot s : List.copyOf(active)) {
       finish(s, s.gen.cancelledResult(s.prepared));
     }
+  }
+
+  /** Ends a request held back for its vision pass, cancelled, without running the pass. */
+  private void endCancelled(Deferred d) {
+    Prepared p = engine.withoutEmbeddings(d.staged());
+    d.request().listener().finished(engine.newGeneration(p, 0, TokenSink.discard(), () -> true).cancelledResult(p));
   }
 
   private BlockKey[] prefixKeys(Prepared p) {

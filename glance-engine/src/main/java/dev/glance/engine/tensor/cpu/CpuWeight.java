@@ -118,13 +118,13 @@ sealed interface CpuWeight extends Weight
   int TILE8_SCRATCH = 24 * VL;
 
   /**
-   * As {@link #dotTile} for eight tokens: sums[8 * i + j] = row (r + i) . token j for i < rows (at
-   * most {@link #tile8Rows}; missing rows repeat row r and are ignored). The tokens come
+   * As {@link #dotTile} for eight tokens: sums[8 * i + j] = row (r + i * gap) . token j for i <
+   * rows (at most {@link #tile8Rows}; missing rows repeat row r and are ignored). The tokens come
    * interleaved a vector at a time from xs[x0 ..] ({@link MatMul#interleave}): for every VL
    * columns, token 0's vector, then token 1's, and so on. {@code sums} has room for {@link
    * #TILE8_SCRATCH} floats: the kernel stores its vector sums there before adding up their lanes.
    */
-  default void dotTile8(int r, int rows, float[] xs, int x0, float[] sums) {
+  default void dotTile8(int r, int rows, int gap, float[] xs, int x0, float[] sums) {
     throw new UnsupportedOperationException(dtype() + " has no in-place eight-token kernel");
   }
 
@@ -308,13 +308,16 @@ sealed interface CpuWeight extends Weight
      * (one matrix of 49152 x 2048 from DRAM, two threads, AVX-512: 8.6-10.5 ms against 16-22).
      * The eight token loads of a step read 512 consecutive bytes of the interleaved x instead of
      * eight rows of x far apart (Zen 4, eight tokens against the mid shape's 2.5 GB of matrices,
-     * alternated in one JVM: 192 against 210 ms median; sixteen tokens 363 against 396).
+     * alternated in one JVM: 192 against 210 ms median; sixteen tokens 363 against 396). The
+     * caller spreads the three rows over its range (gap), so they are three memory streams: the
+     * weights come from DRAM slower than the FMAs use them (one 48 MB matrix 3.96 against 4.30 ms,
+     * 2048 x 6848 3.91 against 4.30, the mid set 169 against 191, medians in one JVM).
      */
     @Override
-    public void dotTile8(int r, int rows, float[] xs, int x0, float[] sums) {
+    public void dotTile8(int r, int rows, int gap, float[] xs, int x0, float[] sums) {
       long b0 = (long) r * cols * 2;
-      long b1 = rows > 1 ? b0 + cols * 2L : b0;
-      long b2 = rows > 2 ? b0 + 2L * cols * 2 : b0;
+      long b1 = rows > 1 ? b0 + (long) gap * cols * 2 : b0;
+      long b2 = rows > 2 ? b0 + 2L * gap * cols * 2 : b0;
       FloatVector a00 = FloatVector.zero(FS);
       FloatVector a01 = a00, a02 = a00, a03 = a00, a04 = a00, a05 = a00, a06 = a00, a07 = a00;
       FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00, a14 = a00, a15 = a00, a16 = a00, a17 = a00;

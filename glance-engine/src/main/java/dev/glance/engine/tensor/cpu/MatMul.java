@@ -207,18 +207,28 @@ final class MatMul {
       }
       float[] wr = rowScratch[worker];
       float[] sums = tileSums[worker];
+      if (inPlace8) {
+        // The tile's rows come from the thirds of the chunk, far apart: three independent memory
+        // streams (rows left over go in adjacent groups).
+        int c0 = from * block;
+        int c1 = Math.min(outF, to * block);
+        int third = (c1 - c0) / step;
+        for (int r = c0; r < c1; ) {
+          boolean spread = r < c0 + third;
+          int gap = spread ? third : 1;
+          int rows = spread ? step : Math.min(step, c1 - r);
+          for (int t0 = first; t0 < n; t0 += 8) {
+            // Missing rows repeat row r (and missing tokens token t0); their sums are dropped.
+            w.dotTile8(r, rows, gap, interleaved, (t0 - first) / 8 * groupFloats, sums);
+            storeTile(sums, 8, rows, gap, Math.min(8, n - t0), r, t0, bias, os, outF);
+          }
+          r = spread ? (r + 1 == c0 + third ? c0 + step * third : r + 1) : r + rows;
+        }
+        return;
+      }
       for (int b = from; b < to; b++) {
         int r1 = Math.min(outF, b * block + block);
         for (int r = b * block; r < r1; r += step) {
-          if (inPlace8) {
-            int rows = Math.min(step, r1 - r);
-            for (int t0 = first; t0 < n; t0 += 8) {
-              // Missing rows repeat row r (and missing tokens token t0); their sums are dropped.
-              w.dotTile8(r, rows, interleaved, (t0 - first) / 8 * groupFloats, sums);
-              storeTile(sums, 8, rows, Math.min(8, n - t0), r, t0, bias, os, outF);
-            }
-            continue;
-          }
           int rows = Math.min(STREAM_ROWS, r1 - r);
           // A format with an in-place tile reads its rows directly up to IN_PLACE_TOKENS tokens;
           // with more, each pass would widen the rows again, and the scratch copy wins.
@@ -237,7 +247,7 @@ final class MatMul {
             } else {
               dot2x4(wr, rows > 1 ? inF : 0, inF, interleaved, x0, sums);
             }
-            storeTile(sums, 4, rows, Math.min(4, n - t0), r, t0, bias, os, outF);
+            storeTile(sums, 4, rows, 1, Math.min(4, n - t0), r, t0, bias, os, outF);
           }
         }
       }
@@ -263,15 +273,16 @@ final class MatMul {
 
 
   /**
-   * os[token t0 + t][row r + i] = sums[width * i + t] (+ bias) for the rows and tokens a few-token
-   * tile computed; the sums of repeated rows and tokens are left out.
+   * os[token t0 + t][row r + i * gap] = sums[width * i + t] (+ bias) for the rows and tokens a
+   * few-token tile computed; the sums of repeated rows and tokens are left out.
    */
-  private static void storeTile(float[] sums, int width, int rows, int tokens, int r, int t0, float[] bias,
-      float[] os, int outF) {
+  private static void storeTile(float[] sums, int width, int rows, int gap, int tokens, int r, int t0,
+      float[] bias, float[] os, int outF) {
     for (int i = 0; i < rows; i++) {
-      float add = bias == null ? 0f : bias[r + i];
+      int row = r + i * gap;
+      float add = bias == null ? 0f : bias[row];
       for (int t = 0; t < tokens; t++) {
-        os[(t0 + t) * outF + r + i] = sums[width * i + t] + add;
+        os[(t0 + t) * outF + row] = sums[width * i + t] + add;
       }
     }
   }

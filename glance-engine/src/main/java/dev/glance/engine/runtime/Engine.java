@@ -251,9 +251,7 @@ public final class Engine implements AutoCloseable {
       VisionInputs v = s.vision();
       RopeIndex index = RopeIndex.of(s.ids(), v.grids(), model.config().tokens(), merge);
       Tensor embeds = model.embedPrompt(s.ids(), joined(v));
-      int[] imageTokenCounts = v.grids().stream().mapToInt(g -> g.tokens(merge)).toArray();
-      prepared.add(new Prepared(s.request(), s.ids(), s.imageTokens(), embeds, index, s.capacity(), v.keys(),
-          imageTokenCounts, v.hits(), s.startNanos(), s.preprocessedNanos(), t2));
+      prepared.add(prepared(s, embeds, index, t2));
     }
     return prepared;
   }
@@ -263,11 +261,15 @@ public final class Engine implements AutoCloseable {
    * cancelled, or shut down, before its vision pass ran.
    */
   Prepared withoutEmbeddings(StagedRequest s) {
+    return prepared(s, null, null, System.nanoTime());
+  }
+
+  private Prepared prepared(StagedRequest s, Tensor embeds, RopeIndex index, long encodedNanos) {
     int merge = model.config().vision().spatialMergeSize();
     VisionInputs v = s.vision();
     int[] imageTokenCounts = v.grids().stream().mapToInt(g -> g.tokens(merge)).toArray();
-    return new Prepared(s.request(), s.ids(), s.imageTokens(), null, null, s.capacity(), v.keys(), imageTokenCounts,
-        v.hits(), s.startNanos(), s.preprocessedNanos(), System.nanoTime());
+    return new Prepared(s.request(), s.ids(), s.imageTokens(), embeds, index, s.capacity(), v.keys(), imageTokenCounts,
+        v.hits(), s.startNanos(), s.preprocessedNanos(), encodedNanos);
   }
 
   private VisionInputs lookUpImages(List<RgbImage> images, List<ImageGrid> grids, ImageProcessor imageProcessor) {

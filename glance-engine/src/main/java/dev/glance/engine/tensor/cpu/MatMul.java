@@ -213,8 +213,11 @@ final class MatMul {
         int c0 = from * block;
         int c1 = Math.min(outF, to * block);
         int third = (c1 - c0) / step;
-        for (int r = c0; r < c1; ) {
-          boolean spread = r < c0 + third;
+        int rest = c0 + step * third;
+        int tiles = third + (c1 - rest + step - 1) / step;
+        for (int g = 0; g < tiles; g++) {
+          boolean spread = g < third;
+          int r = spread ? c0 + g : rest + (g - third) * step;
           int gap = spread ? third : 1;
           int rows = spread ? step : Math.min(step, c1 - r);
           for (int t0 = first; t0 < n; t0 += 8) {
@@ -222,7 +225,6 @@ final class MatMul {
             w.dotTile8(r, rows, gap, interleaved, (t0 - first) / 8 * groupFloats, sums);
             storeTile(sums, 8, rows, gap, Math.min(8, n - t0), r, t0, bias, os, outF);
           }
-          r = spread ? (r + 1 == c0 + third ? c0 + step * third : r + 1) : r + rows;
         }
         return;
       }

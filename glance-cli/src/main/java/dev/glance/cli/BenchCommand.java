@@ -5,11 +5,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.glance.engine.bench.BenchOptions;
 import dev.glance.engine.bench.BenchShape;
 import dev.glance.engine.bench.Benchmark;
+import dev.glance.engine.bench.LlamaBench;
 import dev.glance.engine.runtime.EngineOptions;
 import dev.glance.engine.tensor.DType;
 import java.io.PrintWriter;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -63,6 +65,15 @@ final class BenchCommand implements Callable<Integer> {
       description = "buffer read by the bandwidth loop (default ${DEFAULT-VALUE})")
   int bandwidthMib;
 
+  @Option(names = "--llama-bench", paramLabel = "PROGRAM",
+      description = "llama.cpp's llama-bench: run it on --llama-gguf after Glance's timings and report"
+          + " the ratios against what it measures now (bench/llamacpp.sh builds both)")
+  java.nio.file.Path llamaBench;
+
+  @Option(names = "--llama-gguf", paramLabel = "FILE",
+      description = "with --llama-bench: a GGUF of the same shape and weight format (bench/gguf_random.py)")
+  java.nio.file.Path llamaGguf;
+
   @Option(names = "--write-checkpoint", paramLabel = "DIR",
       description = "write a servable zero-weight checkpoint of --shape into DIR (tokenizer from"
           + " --tokenizer-from) and exit, for `glance serve` throughput runs")
@@ -91,15 +102,23 @@ final class BenchCommand implements Callable<Integer> {
     if (writeCheckpoint != null) {
       return writeServable(cl);
     }
+    if ((llamaBench == null) != (llamaGguf == null)) {
+      throw new CommandLine.ParameterException(cl, "--llama-bench and --llama-gguf go together");
+    }
     BackendChoice choice = BackendChoice.parse(device);
     if (choice.cuda()) {
+      if (llamaBench != null) {
+        throw new CommandLine.ParameterException(cl, "--llama-bench compares the CPU engine; drop it with --device "
+            + device);
+      }
       return gpu(choice, cl.getOut());
     }
     BenchOptions options = new BenchOptions(BenchShape.parse(shape),
         DType.parse(weights, "--weights", DType.BF16, DType.F32, DType.Q8_0, DType.Q4_0),
         EngineOptions.parseKv(kv, "--kv"),
         threads == null ? Runtime.getRuntime().availableProcessors() : threads,
-        decodeTokens, repeat, !noVision, bandwidthMib * (1L << 20));
+        decodeTokens, repeat, !noVision, bandwidthMib * (1L << 20),
+        llamaBench == null ? Optional.empty() : Optional.of(new LlamaBench(llamaBench, llamaGguf)));
     PrintWriter out = cl.getOut();
     PrintWriter err = cl.getErr();
     ObjectNode result = new Benchmark(options, step -> {

@@ -118,4 +118,77 @@ class BenchCommandTest {
     assertNotEquals(0, bad.code());
     assertTrue(bad.err().contains("tokenizer.json"), bad.err());
   }
+  /** A stand-in for llama-bench: records its arguments, prints what {@code json} says, exits {@code code}. */
+  private static java.nio.file.Path fakeLlamaBench(java.nio.file.Path dir, String json, int code) throws Exception {
+    java.nio.file.Path program = dir.resolve("llama-bench");
+    java.nio.file.Files.writeString(program, "#!/bin/sh\n"
+        + "echo \"$@\" > '" + dir.resolve("args") + "'\n"
+        + "echo 'load: something went wrong' >&2\n"
+        + "cat <<'EOF'\n" + json + "\nEOF\n"
+        + "exit " + code + "\n");
+    assertTrue(program.toFile().setExecutable(true));
+    return program;
+  }
+
+  private static final String LLAMA_JSON = """
+      [{"build_commit": "abc1234", "model_type": "glm4 ?B F16", "cpu_info": "Some CPU", "n_prompt": 128,
+        "n_gen": 0, "avg_ts": 1000.5},
+       {"build_commit": "abc1234", "model_type": "glm4 ?B F16", "cpu_info": "Some CPU", "n_prompt": 512,
+        "n_gen": 0, "avg_ts": 800.25},
+       {"build_commit": "abc1234", "model_type": "glm4 ?B F16", "cpu_info": "Some CPU", "n_prompt": 0,
+        "n_gen": 3, "avg_ts": 250.0}]""";
+
+  /** With --llama-bench the ratios are against what that program measured in this run. */
+  @Test
+  void llamaCppRatiosComeFromTheProgramRunNow(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+      throws Exception {
+    java.nio.file.Path program = fakeLlamaBench(tmp, LLAMA_JSON, 0);
+    java.nio.file.Path gguf = java.nio.file.Files.writeString(tmp.resolve("tiny-f16.gguf"), "GGUF");
+    Run r = bench("--shape", "tiny", "--no-vision", "--threads", "2", "--decode-tokens", "3",
+        "--bandwidth-mib", "16", "--llama-bench", program.toString(), "--llama-gguf", gguf.toString(), "--json");
+    assertEquals(0, r.code(), r.err());
+    assertEquals("-m " + gguf + " -t 2 -p 128,512 -n 3 -r 1 -o json",
+        java.nio.file.Files.readString(tmp.resolve("args")).strip());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    JsonNode l = j.path("vs_llama_cpp");
+    assertTrue(l.path("reference").asText().startsWith("measured in this run"), l.toString());
+    assertEquals("abc1234", l.path("llama_cpp_build_commit").asText());
+    assertEquals(1000.5, l.path("reference_prompt_128_tokens_per_s").asDouble());
+    assertEquals(800.25, l.path("reference_prompt_512_tokens_per_s").asDouble());
+    assertEquals(250.0, l.path("reference_generation_tokens_per_s").asDouble());
+    assertEquals(j.path("prefill_128_tokens_per_s").asDouble() / 1000.5, l.path("prefill_128_ratio").asDouble(), 1e-12);
+    assertEquals(j.path("prefill_512_tokens_per_s").asDouble() / 800.25, l.path("prefill_512_ratio").asDouble(), 1e-12);
+    assertEquals(j.path("decode_tokens_per_s").asDouble() / 250.0, l.path("decode_ratio").asDouble(), 1e-12);
+  }
+
+  @Test
+  void llamaBenchFailuresAreOneLineErrors(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+    java.nio.file.Path gguf = java.nio.file.Files.writeString(tmp.resolve("m.gguf"), "GGUF");
+    String[] common = {"--shape", "tiny", "--no-vision", "--decode-tokens", "3", "--bandwidth-mib", "16"};
+    record Case(String[] args, String says) {}
+    java.nio.file.Path failing = java.nio.file.Files.createDirectory(tmp.resolve("failing"));
+    java.nio.file.Path garbled = java.nio.file.Files.createDirectory(tmp.resolve("garbled"));
+    java.nio.file.Path partial = java.nio.file.Files.createDirectory(tmp.resolve("partial"));
+    List<Case> cases = List.of(
+        new Case(new String[] {"--llama-bench", "/bin/true"}, "--llama-bench and --llama-gguf go together"),
+        new Case(new String[] {"--llama-bench", tmp.resolve("none").toString(), "--llama-gguf", gguf.toString()},
+            "is not an executable file"),
+        new Case(new String[] {"--llama-bench", "/bin/true", "--llama-gguf", tmp.resolve("no.gguf").toString()},
+            "--llama-gguf: " + tmp.resolve("no.gguf") + " is not a file"),
+        new Case(new String[] {"--llama-bench", fakeLlamaBench(failing, LLAMA_JSON, 3).toString(),
+            "--llama-gguf", gguf.toString()}, "exited with 3: load: something went wrong"),
+        new Case(new String[] {"--llama-bench", fakeLlamaBench(garbled, "not json", 0).toString(),
+            "--llama-gguf", gguf.toString()}, "its output is not JSON"),
+        new Case(new String[] {"--llama-bench", fakeLlamaBench(partial, LLAMA_JSON.replace("512", "256"), 0).toString(),
+            "--llama-gguf", gguf.toString()}, "no test with n_prompt=512"));
+    for (Case c : cases) {
+      String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.Arrays.stream(c.args()))
+          .toArray(String[]::new);
+      Run r = bench(args);
+      assertNotEquals(0, r.code(), String.join(" ", args));
+      String err = r.err().strip();
+      assertTrue(err.contains(c.says()), "expected '" + c.says() + "' in: " + err);
+      assertFalse(err.contains("\tat ") || err.contains("Exception"), err);
+    }
+  }
 }

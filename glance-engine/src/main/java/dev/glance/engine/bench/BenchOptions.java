@@ -1,6 +1,7 @@
 package dev.glance.engine.bench;
 
 import dev.glance.engine.tensor.DType;
+import java.util.Optional;
 
 /**
  * What one benchmark run measures.
@@ -13,9 +14,12 @@ import dev.glance.engine.tensor.DType;
  * @param repeat timed runs of each measurement; the fastest is reported
  * @param vision whether to time the vision tower (the slowest part on a CPU)
  * @param bandwidthBytes size of the buffer the bandwidth loop reads
+ * @param llamaBench llama.cpp's llama-bench and a GGUF of the same shape and format, run after
+ *     Glance's timings so the llama.cpp ratios are measured in the same run; empty: the ratios
+ *     are taken against {@link LlamaCppReference}'s fixed numbers from the reference machine
  */
 public record BenchOptions(BenchShape shape, DType weights, DType kv, int threads, int decodeTokens, int repeat,
-    boolean vision, long bandwidthBytes) {
+    boolean vision, long bandwidthBytes, Optional<LlamaBench> llamaBench) {
 
   public BenchOptions {
     if (weights != DType.BF16 && weights != DType.F32 && weights != DType.Q8_0 && weights != DType.Q4_0) {

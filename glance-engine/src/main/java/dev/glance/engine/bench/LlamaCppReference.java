@@ -7,7 +7,8 @@ import java.util.Optional;
  * llama.cpp's speed on this project's reference machine (2 cores, `llama-bench -t 2`, CPU only,
  * random-weight GGUF models of the bench shapes, glm4 architecture), as measured for the issue
  * that asked for the CPU kernels. BF16 is compared with llama.cpp's F16. These are reference
- * numbers, not measured in the run that reports ratios against them.
+ * numbers, not measured in the run that reports ratios against them; {@link LlamaBench} measures
+ * the same three rates on the machine at hand and replaces them.
  */
 public record LlamaCppReference(double prompt128, double prompt512, double generation) {
 

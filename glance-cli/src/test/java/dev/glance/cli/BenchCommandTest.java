@@ -130,13 +130,18 @@ class BenchCommandTest {
     return program;
   }
 
+  /**
+   * What llama-bench -o json prints for the tiny shape (trimmed to the fields read): its parameter
+   * count is the tiny text decoder's, 427648, as llama.cpp reported it for bench/gguf_random.py's
+   * tiny GGUF.
+   */
   private static final String LLAMA_JSON = """
-      [{"build_commit": "abc1234", "model_type": "glm4 ?B F16", "cpu_info": "Some CPU", "n_prompt": 128,
-        "n_gen": 0, "avg_ts": 1000.5},
-       {"build_commit": "abc1234", "model_type": "glm4 ?B F16", "cpu_info": "Some CPU", "n_prompt": 512,
-        "n_gen": 0, "avg_ts": 800.25},
-       {"build_commit": "abc1234", "model_type": "glm4 ?B F16", "cpu_info": "Some CPU", "n_prompt": 0,
-        "n_gen": 3, "avg_ts": 250.0}]""";
+      [{"build_commit": "abc1234", "model_type": "glm4 ?B F16", "model_n_params": 427648, "cpu_info": "Some CPU",
+        "n_prompt": 128, "n_gen": 0, "avg_ts": 1000.5},
+       {"build_commit": "abc1234", "model_type": "glm4 ?B F16", "model_n_params": 427648, "cpu_info": "Some CPU",
+        "n_prompt": 512, "n_gen": 0, "avg_ts": 800.25},
+       {"build_commit": "abc1234", "model_type": "glm4 ?B F16", "model_n_params": 427648, "cpu_info": "Some CPU",
+        "n_prompt": 0, "n_gen": 3, "avg_ts": 250.0}]""";
 
   /** With --llama-bench the ratios are against what that program measured in this run. */
   @Test
@@ -169,6 +174,7 @@ class BenchCommandTest {
     java.nio.file.Path failing = java.nio.file.Files.createDirectory(tmp.resolve("failing"));
     java.nio.file.Path garbled = java.nio.file.Files.createDirectory(tmp.resolve("garbled"));
     java.nio.file.Path partial = java.nio.file.Files.createDirectory(tmp.resolve("partial"));
+    java.nio.file.Path other = java.nio.file.Files.createDirectory(tmp.resolve("other"));
     List<Case> cases = List.of(
         new Case(new String[] {"--llama-bench", "/bin/true"}, "--llama-bench and --llama-gguf go together"),
         new Case(new String[] {"--llama-bench", tmp.resolve("none").toString(), "--llama-gguf", gguf.toString()},
@@ -180,7 +186,10 @@ class BenchCommandTest {
         new Case(new String[] {"--llama-bench", fakeLlamaBench(garbled, "not json", 0).toString(),
             "--llama-gguf", gguf.toString()}, "its output is not JSON"),
         new Case(new String[] {"--llama-bench", fakeLlamaBench(partial, LLAMA_JSON.replace("512", "256"), 0).toString(),
-            "--llama-gguf", gguf.toString()}, "no test with n_prompt=512"));
+            "--llama-gguf", gguf.toString()}, "no test with n_prompt=512"),
+        new Case(new String[] {"--llama-bench", fakeLlamaBench(other, LLAMA_JSON.replace("427648", "1857288192"), 0)
+            .toString(), "--llama-gguf", gguf.toString()},
+            "has 1857288192 parameters, the text decoder of --shape tiny has 427648"));
     for (Case c : cases) {
       String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.Arrays.stream(c.args()))
           .toArray(String[]::new);

@@ -245,13 +245,21 @@ public final class Benchmark {
       LlamaBench lb = o.llamaBench().get();
       progress.accept("llama.cpp: llama-bench on " + lb.gguf().getFileName() + " (" + o.threads() + " threads)");
       LlamaBench.Measured m = lb.run(o.threads(), o.decodeTokens(), o.repeat(), LLAMA_BENCH_TIMEOUT_S);
+      // The GGUF holds exactly the text decoder's tensors (bench/gguf_random.py): any other count
+      // means another shape, and ratios against it would mean nothing.
+      long text = r.path("params").path("text").asLong();
+      if (m.params() != text) {
+        throw new GlanceException.BadRequest("--llama-gguf: " + lb.gguf() + " has " + m.params()
+            + " parameters, the text decoder of --shape " + o.shape().label() + " has " + text
+            + "; write one of this shape with bench/gguf_random.py --shape " + o.shape().label());
+      }
       reference = Optional.of(m.rates());
       l.put("reference", "measured in this run: " + lb.program() + " -m " + lb.gguf());
       l.put("llama_cpp_build_commit", m.buildCommit());
       l.put("llama_cpp_model_type", m.modelType());
       l.put("llama_cpp_cpu", m.cpu());
     } else {
-      l.put("reference", "issue 3's reference machine (2 cores, AVX2), not measured in this run");
+      l.put("reference", "fixed figures from a 2-core AVX2 machine (docs/PERFORMANCE.md), not measured in this run");
     }
     if (reference.isEmpty()) {
       return;

@@ -26,8 +26,11 @@ import java.util.concurrent.TimeUnit;
 public record LlamaBench(Path program, Path gguf) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** What one llama-bench run measured, with where it came from. */
-  public record Measured(LlamaCppReference rates, String buildCommit, String modelType, String cpu) {}
+  /**
+   * What one llama-bench run measured, with where it came from; {@code params} is the GGUF's
+   * parameter count as llama.cpp counts it (every tensor, norms and biases included).
+   */
+  public record Measured(LlamaCppReference rates, long params, String buildCommit, String modelType, String cpu) {}
 
   public LlamaBench {
     if (!Files.isRegularFile(program) || !Files.isExecutable(program)) {
@@ -94,7 +97,8 @@ public record LlamaBench(Path program, Path gguf) {
     double p512 = rate(tests, 512, 0);
     double g = rate(tests, 0, gen);
     JsonNode first = tests.get(0);
-    return new Measured(new LlamaCppReference(p128, p512, g), first.path("build_commit").asText(""),
+    return new Measured(new LlamaCppReference(p128, p512, g), first.path("model_n_params").asLong(-1),
+        first.path("build_commit").asText(""),
         first.path("model_type").asText(""), first.path("cpu_info").asText(""));
   }
 

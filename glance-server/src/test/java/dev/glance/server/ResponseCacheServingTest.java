@@ -206,7 +206,10 @@ class ResponseCacheServingTest {
 
   @Test
   void aRequestThatWaitsTooLongForTheEngineGetsQueueTimeout() throws Exception {
-    ThroughputSettings shortWait = new ThroughputSettings(0, Duration.ZERO, Duration.ofMillis(300));
+    // The long generation below lasts about 300 ms on the fastest machine seen (Zen 5, tiny model
+    // at ~17,000 tokens/s): the queue timeout must stay well below that, or the waiting request
+    // gets the slot in time and is answered (it was 300 ms and failed there).
+    ThroughputSettings shortWait = new ThroughputSettings(0, Duration.ZERO, Duration.ofMillis(100));
     try (TestServer server = TestServer.startBatched(1, shortWait); HttpClient client = HttpClient.newHttpClient()) {
       // One long generation holds the only batch slot.
       ObjectNode longAsk = chat(server, "case0_0.png", "What is in this picture?", 3000).put("cache", false);

@@ -175,6 +175,7 @@ class BenchCommandTest {
     java.nio.file.Path garbled = java.nio.file.Files.createDirectory(tmp.resolve("garbled"));
     java.nio.file.Path partial = java.nio.file.Files.createDirectory(tmp.resolve("partial"));
     java.nio.file.Path other = java.nio.file.Files.createDirectory(tmp.resolve("other"));
+    java.nio.file.Path otherFormat = java.nio.file.Files.createDirectory(tmp.resolve("other-format"));
     List<Case> cases = List.of(
         new Case(new String[] {"--llama-bench", "/bin/true"}, "--llama-bench and --llama-gguf go together"),
         new Case(new String[] {"--llama-bench", tmp.resolve("none").toString(), "--llama-gguf", gguf.toString()},
@@ -189,7 +190,9 @@ class BenchCommandTest {
             "--llama-gguf", gguf.toString()}, "no test with n_prompt=512"),
         new Case(new String[] {"--llama-bench", fakeLlamaBench(other, LLAMA_JSON.replace("427648", "1857288192"), 0)
             .toString(), "--llama-gguf", gguf.toString()},
-            "has 1857288192 parameters, the text decoder of --shape tiny has 427648"));
+            "has 1857288192 parameters, the text decoder of --shape tiny has 427648"),
+        new Case(new String[] {"--weights", "q4_0", "--llama-bench", fakeLlamaBench(otherFormat, LLAMA_JSON, 0).toString(),
+            "--llama-gguf", gguf.toString()}, "holds F16 weights, --weights q4_0 is compared with Q4_0"));
     for (Case c : cases) {
       String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(common), java.util.Arrays.stream(c.args()))
           .toArray(String[]::new);

@@ -253,6 +253,19 @@ public final class Benchmark {
             + " parameters, the text decoder of --shape " + o.shape().label() + " has " + text
             + "; write one of this shape with bench/gguf_random.py --shape " + o.shape().label());
       }
+      // llama-bench names the file type last ("glm4 ?B Q4_0"); BF16 is compared with F16.
+      String[] words = m.modelType().strip().split("\\s+");
+      String type = words[words.length - 1];
+      List<String> expected = switch (o.weights()) {
+        case BF16 -> List.of("F16", "BF16");
+        case Q8_0 -> List.of("Q8_0");
+        case Q4_0 -> List.of("Q4_0");
+        default -> List.of(o.weights().flagName().toUpperCase(java.util.Locale.ROOT));
+      };
+      if (!expected.contains(type)) {
+        throw new GlanceException.BadRequest("--llama-gguf: " + lb.gguf() + " holds " + type + " weights, --weights "
+            + o.weights().flagName() + " is compared with " + String.join(" or ", expected));
+      }
       reference = Optional.of(m.rates());
       l.put("reference", "measured in this run: " + lb.program() + " -m " + lb.gguf());
       l.put("llama_cpp_build_commit", m.buildCommit());

@@ -245,27 +245,7 @@ public final class Benchmark {
       LlamaBench lb = o.llamaBench().get();
       progress.accept("llama.cpp: llama-bench on " + lb.gguf().getFileName() + " (" + o.threads() + " threads)");
       LlamaBench.Measured m = lb.run(o.threads(), o.decodeTokens(), o.repeat(), LLAMA_BENCH_TIMEOUT_S);
-      // The GGUF holds exactly the text decoder's tensors (bench/gguf_random.py): any other count
-      // means another shape, and ratios against it would mean nothing.
-      long text = r.path("params").path("text").asLong();
-      if (m.params() != text) {
-        throw new GlanceException.BadRequest("--llama-gguf: " + lb.gguf() + " has " + m.params()
-            + " parameters, the text decoder of --shape " + o.shape().label() + " has " + text
-            + "; write one of this shape with bench/gguf_random.py --shape " + o.shape().label());
-      }
-      // llama-bench names the file type last ("glm4 ?B Q4_0"); BF16 is compared with F16.
-      String[] words = m.modelType().strip().split("\\s+");
-      String type = words[words.length - 1];
-      List<String> expected = switch (o.weights()) {
-        case BF16 -> List.of("F16", "BF16");
-        case Q8_0 -> List.of("Q8_0");
-        case Q4_0 -> List.of("Q4_0");
-        default -> List.of(o.weights().flagName().toUpperCase(java.util.Locale.ROOT));
-      };
-      if (!expected.contains(type)) {
-        throw new GlanceException.BadRequest("--llama-gguf: " + lb.gguf() + " holds " + type + " weights, --weights "
-            + o.weights().flagName() + " is compared with " + String.join(" or ", expected));
-      }
+      m.requireSameModel(lb.gguf(), o.shape(), r.path("params").path("text").asLong(), o.weights());
       reference = Optional.of(m.rates());
       l.put("reference", "measured in this run: " + lb.program() + " -m " + lb.gguf());
       l.put("llama_cpp_build_commit", m.buildCommit());

@@ -3,12 +3,14 @@ package dev.glance.engine.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.glance.engine.GlanceException;
+import dev.glance.engine.tensor.DType;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,7 +32,34 @@ public record LlamaBench(Path program, Path gguf) {
    * What one llama-bench run measured, with where it came from; {@code params} is the GGUF's
    * parameter count as llama.cpp counts it (every tensor, norms and biases included).
    */
-  public record Measured(LlamaCppReference rates, long params, String buildCommit, String modelType, String cpu) {}
+  public record Measured(LlamaCppReference rates, long params, String buildCommit, String modelType, String cpu) {
+
+    /**
+     * Refuses a GGUF that is not the benchmarked model: ratios against another shape or format
+     * would mean nothing. The GGUF holds exactly the text decoder's tensors
+     * (bench/gguf_random.py), so its parameter count equals {@code textParams}; llama-bench names
+     * the file type last in the model type ("glm4 ?B Q4_0"), and BF16 is compared with F16.
+     */
+    public void requireSameModel(Path gguf, BenchShape shape, long textParams, DType weights) {
+      if (params != textParams) {
+        throw new GlanceException.BadRequest("--llama-gguf: " + gguf + " has " + params
+            + " parameters, the text decoder of --shape " + shape.label() + " has " + textParams
+            + "; write one of this shape with bench/gguf_random.py --shape " + shape.label());
+      }
+      String[] words = modelType.strip().split("\\s+");
+      String type = words[words.length - 1];
+      List<String> expected = switch (weights) {
+        case BF16 -> List.of("F16", "BF16");
+        case Q8_0 -> List.of("Q8_0");
+        case Q4_0 -> List.of("Q4_0");
+        default -> List.of(weights.flagName().toUpperCase(Locale.ROOT));
+      };
+      if (!expected.contains(type)) {
+        throw new GlanceException.BadRequest("--llama-gguf: " + gguf + " holds " + type + " weights, --weights "
+            + weights.flagName() + " is compared with " + String.join(" or ", expected));
+      }
+    }
+  }
 
   public LlamaBench {
     if (!Files.isRegularFile(program) || !Files.isExecutable(program)) {

@@ -239,7 +239,7 @@ public final class Benchmark {
    * shape and format have them.
    */
   private void compareWithLlamaCpp(ObjectNode r) {
-    Optional<LlamaCppReference> reference = LlamaCppReference.of(o.shape(), o.weights());
+    Optional<LlamaCppReference> reference;
     ObjectNode l = JsonNodeFactory.instance.objectNode();
     if (o.llamaBench().isPresent()) {
       LlamaBench lb = o.llamaBench().get();
@@ -252,6 +252,7 @@ public final class Benchmark {
       l.put("llama_cpp_model_type", m.modelType());
       l.put("llama_cpp_cpu", m.cpu());
     } else {
+      reference = LlamaCppReference.of(o.shape(), o.weights());
       l.put("reference", "fixed figures from a 2-core AVX2 machine (docs/PERFORMANCE.md), not measured in this run");
     }
     if (reference.isEmpty()) {

@@ -25,11 +25,6 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 
 if [ ! -f "$ckpt/config.json" ]; then
   ./glance bench --write-checkpoint "$ckpt" --shape mid --tokenizer-from ../shared/fixtures/glm4v-tiny-a >&2
-  # The checkpoint is written sparse; served from a sparse file, BF16 decode slowed from ~70 to
-  # 90-140 ms per token over back-to-back requests, while a dense copy stayed at 72-86 (session
-  # 8). A real checkpoint is dense, so measure on a dense one.
-  cp --sparse=never "$ckpt/model.safetensors" "$ckpt/model.safetensors.dense"
-  mv "$ckpt/model.safetensors.dense" "$ckpt/model.safetensors"
 fi
 model="$(basename "$ckpt")"
 for fmt in "${formats[@]}"; do

@@ -96,6 +96,21 @@ class BenchCommandTest {
     JsonNode config = new ObjectMapper().readTree(dir.resolve("config.json").toFile());
     assertEquals(494, config.path("image_token_id").asInt(), "the fixture tokenizer's image placeholder");
     assertEquals(490, config.path("image_start_token_id").asInt());
+    // Dense, as a real checkpoint: served from holes, BF16 decode slowed down (PERFORMANCE.md, session 8).
+    java.nio.file.Path weights = dir.resolve("model.safetensors");
+    Process stat = new ProcessBuilder("stat", "--format=%b %B", weights.toString()).start();
+    String[] blocks = new String(stat.getInputStream().readAllBytes()).trim().split(" ");
+    assertEquals(0, stat.waitFor());
+    long allocated = Long.parseLong(blocks[0]) * Long.parseLong(blocks[1]);
+    assertTrue(allocated >= java.nio.file.Files.size(weights), "dense: " + allocated + " bytes on disk for "
+        + java.nio.file.Files.size(weights));
+    // Writing the same checkpoint again keeps the weights file.
+    java.nio.file.attribute.FileTime written = java.nio.file.Files.getLastModifiedTime(weights);
+    Thread.sleep(20);
+    Run again = bench("--write-checkpoint", dir.toString(), "--shape", "tiny", "--tokenizer-from",
+        AskCommandTest.FIXTURE.toString());
+    assertEquals(0, again.code(), again.err());
+    assertEquals(written, java.nio.file.Files.getLastModifiedTime(weights));
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     int code = Main.run(new String[] {"ask", "--model", dir.toString(), "--max-tokens", "4", "--temperature", "0",

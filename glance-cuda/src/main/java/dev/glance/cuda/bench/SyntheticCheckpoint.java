@@ -15,10 +15,13 @@ import java.util.List;
 
 /**
  * Writes a checkpoint directory (config.json and model.safetensors, bf16) of a {@link BenchShape}
- * with every tensor name and shape the loader checks. Matrices are left as holes of a sparse
- * file (zeros, taking no disk space, written in no time); norm weights are 1 and biases 0. The
- * benchmark fills the matrices with random values on the device after loading, so the load
- * path is the real one without writing gigabytes.
+ * with every tensor name and shape the loader checks. Matrices are zeros; norm weights are 1 and
+ * biases 0. For the GPU benchmark ({@link #write}) the zeros are holes of a sparse file (no disk
+ * space, written in no time): it fills the matrices with random values on the device after
+ * loading, so the load path is the real one without writing gigabytes. A checkpoint to serve
+ * ({@link #writeServable}) is written dense, as real checkpoints are: read through a mapping, the
+ * holes of a sparse file slowed BF16 decode on the CPU from ~70 to 90-140 ms per token over
+ * back-to-back requests (docs/PERFORMANCE.md, session 8).
  */
 public final class SyntheticCheckpoint {
   private record Entry(String name, long[] shape, boolean vector, float fill) {
@@ -33,66 +36,79 @@ public final class SyntheticCheckpoint {
 
   private SyntheticCheckpoint() {}
 
-  /** Writes the checkpoint into {@code dir} unless the same shape is already there. */
+  /** Writes the checkpoint, matrices sparse, into {@code dir} unless the same shape is already there. */
   public static Path write(BenchShape s, Path dir) {
     try {
       Files.createDirectories(dir);
       String config = s.configJson();
       Path cfg = dir.resolve("config.json");
-      Path weights = dir.resolve("model.safetensors");
-      if (Files.exists(cfg) && Files.readString(cfg).equals(config) && Files.exists(weights)) {
+      if (Files.exists(cfg) && Files.readString(cfg).equals(config) && Files.exists(dir.resolve("model.safetensors"))) {
         return dir;
       }
-      List<Entry> entries = entries(s);
-      ObjectMapper m = new ObjectMapper();
-      ObjectNode header = m.createObjectNode();
-      long offset = 0;
-      for (Entry e : entries) {
-        ObjectNode t = header.putObject(e.name());
-        t.put("dtype", "BF16");
-        var shape = t.putArray("shape");
-        for (long d : e.shape()) {
-          shape.add(d);
-        }
-        var off = t.putArray("data_offsets");
-        off.add(offset);
-        offset += 2 * e.elements();
-        off.add(offset);
-      }
-      header.putObject("__metadata__").put("format", "pt");
-      byte[] json = m.writeValueAsBytes(header);
-      int padded = (json.length + 7) / 8 * 8;
-      byte[] head = new byte[padded];
-      java.util.Arrays.fill(head, (byte) ' ');
-      System.arraycopy(json, 0, head, 0, json.length);
-      Path tmp = dir.resolve("model.safetensors.tmp");
-      try (RandomAccessFile f = new RandomAccessFile(tmp.toFile(), "rw")) {
-        f.setLength(0);
-        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, padded);
-        f.write(len.array());
-        f.write(head);
-        long base = 8 + padded;
-        long pos = 0;
-        for (Entry e : entries) {
-          if (e.vector() && e.fill() != 0) {
-            short bits = (short) (Float.floatToRawIntBits(e.fill()) >>> 16);
-            ByteBuffer b = ByteBuffer.allocate((int) (2 * e.elements())).order(ByteOrder.LITTLE_ENDIAN);
-            for (long i = 0; i < e.elements(); i++) {
-              b.putShort(bits);
-            }
-            f.seek(base + pos);
-            f.write(b.array());
-          }
-          pos += 2 * e.elements();
-        }
-        f.setLength(base + pos);
-      }
-      Files.move(tmp, weights, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      writeWeights(s, dir, false);
       Files.writeString(cfg, config, StandardCharsets.UTF_8);
       return dir;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** Zeros written per call when the matrices are written dense. */
+  private static final int ZERO_CHUNK = 8 << 20;
+
+  /** Writes model.safetensors into {@code dir}; the matrices are holes unless {@code dense}. */
+  private static void writeWeights(BenchShape s, Path dir, boolean dense) throws IOException {
+    Path weights = dir.resolve("model.safetensors");
+    List<Entry> entries = entries(s);
+    ObjectMapper m = new ObjectMapper();
+    ObjectNode header = m.createObjectNode();
+    long offset = 0;
+    for (Entry e : entries) {
+      ObjectNode t = header.putObject(e.name());
+      t.put("dtype", "BF16");
+      var shape = t.putArray("shape");
+      for (long d : e.shape()) {
+        shape.add(d);
+      }
+      var off = t.putArray("data_offsets");
+      off.add(offset);
+      offset += 2 * e.elements();
+      off.add(offset);
+    }
+    header.putObject("__metadata__").put("format", "pt");
+    byte[] json = m.writeValueAsBytes(header);
+    int padded = (json.length + 7) / 8 * 8;
+    byte[] head = new byte[padded];
+    java.util.Arrays.fill(head, (byte) ' ');
+    System.arraycopy(json, 0, head, 0, json.length);
+    Path tmp = dir.resolve("model.safetensors.tmp");
+    try (RandomAccessFile f = new RandomAccessFile(tmp.toFile(), "rw")) {
+      f.setLength(0);
+      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, padded);
+      f.write(len.array());
+      f.write(head);
+      long base = 8 + padded;
+      long pos = 0;
+      byte[] zeros = dense ? new byte[ZERO_CHUNK] : null;
+      for (Entry e : entries) {
+        f.seek(base + pos);
+        if (e.vector() && e.fill() != 0) {
+          short bits = (short) (Float.floatToRawIntBits(e.fill()) >>> 16);
+          ByteBuffer b = ByteBuffer.allocate((int) (2 * e.elements())).order(ByteOrder.LITTLE_ENDIAN);
+          for (long i = 0; i < e.elements(); i++) {
+            b.putShort(bits);
+          }
+          f.write(b.array());
+        } else if (dense) {
+          for (long left = 2 * e.elements(); left > 0; left -= ZERO_CHUNK) {
+            f.write(zeros, 0, (int) Math.min(left, ZERO_CHUNK));
+          }
+        }
+        pos += 2 * e.elements();
+      }
+      f.setLength(base + pos);
+    }
+    Files.move(tmp, weights, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 
   /** The special token ids that config.json names and the tokenizer must agree with. */
@@ -105,10 +121,11 @@ public final class SyntheticCheckpoint {
 
   /**
    * Writes a checkpoint that {@code glance serve} and {@code glance ask} can load: the shape's
-   * sparse weights (see {@link #write}) plus the tokenizer, chat template and preprocessor config
-   * of {@code tokenizerDir}, with config.json's special token ids taken from that checkpoint so the
-   * tokenizer's image placeholder is the one the model expands. Serving throughput does not depend
-   * on weight values, so zero matrices measure it as well as trained ones.
+   * weights, written dense (see the class comment), plus the tokenizer, chat template and
+   * preprocessor config of {@code tokenizerDir}, with config.json's special token ids taken from
+   * that checkpoint so the tokenizer's image placeholder is the one the model expands. Serving
+   * throughput does not depend on weight values, so zero matrices measure it as well as trained
+   * ones. The weights are not written again when {@code dir} already holds this checkpoint.
    */
   public static Path writeServable(BenchShape s, Path dir, Path tokenizerDir) {
     try {
@@ -119,8 +136,7 @@ public final class SyntheticCheckpoint {
             + " tokenizer from");
       }
       com.fasterxml.jackson.databind.JsonNode source = m.readTree(sourceConfig.toFile());
-      write(s, dir);
-      ObjectNode config = (ObjectNode) m.readTree(dir.resolve("config.json").toFile());
+      ObjectNode config = (ObjectNode) m.readTree(s.configJson());
       for (String key : TOKEN_ID_KEYS) {
         com.fasterxml.jackson.databind.JsonNode id = source.path(key);
         if (!id.isInt()) {
@@ -132,18 +148,34 @@ public final class SyntheticCheckpoint {
         }
         config.put(key, id.intValue());
       }
+      String patched = config.toPrettyString();
+      Files.createDirectories(dir);
+      Path cfg = dir.resolve("config.json");
+      Path weights = dir.resolve("model.safetensors");
+      boolean same = Files.isRegularFile(cfg) && Files.readString(cfg).equals(patched)
+          && Files.isRegularFile(weights) && Files.size(weights) == 8 + headerBytes(weights) + totalWeightBytes(s);
+      if (!same) {
+        Files.deleteIfExists(cfg);
+        writeWeights(s, dir, true);
+      }
       for (String name : TOKENIZER_FILES) {
         Path from = tokenizerDir.resolve(name);
         if (Files.isRegularFile(from)) {
           Files.copy(from, dir.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
       }
-      // The patched config differs from the shape's own, so a later write() redoes the weights
-      // file: cheap, as its matrices are holes.
-      Files.writeString(dir.resolve("config.json"), config.toPrettyString(), StandardCharsets.UTF_8);
+      // Written last: a config.json beside a half-written weights file would pass for a whole checkpoint.
+      Files.writeString(cfg, patched, StandardCharsets.UTF_8);
       return dir;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The header length a safetensors file states in its first 8 bytes. */
+  private static long headerBytes(Path file) throws IOException {
+    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+      return Long.reverseBytes(f.readLong());
     }
   }
 

@@ -32,18 +32,24 @@ done
 python3 -c 'import numpy' 2>/dev/null || { echo "llamacpp.sh: python3 has no numpy (apt install python3-numpy)" >&2; exit 2; }
 mkdir -p "$WORK" "$OUT_DIR"
 LLAMA="$WORK/llama.cpp"
+# build DIR [CMAKE FLAGS...]: llama-bench and llama-quantize, CPU only, -march=native.
+build() {
+  local dir=$1; shift
+  cmake -S "$LLAMA" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
+    -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF "$@" > "$WORK/cmake.log" 2>&1
+  cmake --build "$dir" -j "$(nproc)" --target llama-bench llama-quantize > "$WORK/build.log" 2>&1 \
+    || { echo "llamacpp.sh: the llama.cpp build failed, see $WORK/build.log" >&2; exit 1; }
+}
 BIN="$LLAMA/build/bin"
-
+# A build without AMX exists only where the native one died on AMX instructions (see below).
+[[ -x "$LLAMA/build-noamx/bin/llama-bench" ]] && BIN="$LLAMA/build-noamx/bin"
 if [[ ! -x "$BIN/llama-bench" || ! -x "$BIN/llama-quantize" ]]; then
   echo "llamacpp.sh: building llama.cpp from node-llama-cpp@$NODE_LLAMA_CPP's source bundle" >&2
   (cd "$WORK" && rm -rf package node-llama-cpp-*.tgz && npm pack --silent "node-llama-cpp@$NODE_LLAMA_CPP" >/dev/null \
     && tar xzf "node-llama-cpp-$NODE_LLAMA_CPP.tgz" package/llama/gitRelease.bundle)
   rm -rf "$LLAMA"
   git clone -q "$WORK/package/llama/gitRelease.bundle" "$LLAMA" 2>/dev/null
-  cmake -S "$LLAMA" -B "$LLAMA/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
-    -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF > "$WORK/cmake.log" 2>&1
-  cmake --build "$LLAMA/build" -j "$(nproc)" --target llama-bench llama-quantize > "$WORK/build.log" 2>&1 \
-    || { echo "llamacpp.sh: the llama.cpp build failed, see $WORK/build.log" >&2; exit 1; }
+  build "$LLAMA/build"
 fi
 echo "llamacpp.sh: llama.cpp $(git -C "$LLAMA" log -1 --format=%h) at $BIN" >&2
 
@@ -70,6 +76,23 @@ for f in $FORMATS; do
   fi
 done
 
+# On an Intel KVM guest whose CPU flags list AMX (Xeon family 6 model 207), the native build's
+# AMX kernels died on their first tile load (SIGILL, exit 132) with Q8_0 and Q4_0 although a
+# plain AMX test program ran there; F16 does not use them. Glance cannot use AMX either (the
+# Vector API has no tile instructions), so such a machine gets a build without AMX, and says so.
+for f in $FORMATS; do
+  [[ $f == bf16 ]] && continue
+  status=0
+  "$BIN/llama-bench" -m "$(gguf "$f")" -t 1 -p 8 -n 0 -r 1 -o json > /dev/null 2>&1 || status=$?
+  if [[ $status == 132 && $BIN == "$LLAMA/build/bin" ]]; then
+    echo "llamacpp.sh: llama-bench died on an illegal instruction with $f (AMX, see the script); building llama.cpp without AMX" >&2
+    build "$LLAMA/build-noamx" -DCMAKE_C_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" \
+      -DCMAKE_CXX_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+    BIN="$LLAMA/build-noamx/bin"
+  fi
+  break
+done
+[[ $BIN == "$LLAMA/build-noamx/bin" ]] && echo "llamacpp.sh: llama.cpp built without AMX (the AMX build crashed here)" >&2
 for f in $FORMATS; do
   file=$(gguf "$f")
   [[ $f == bf16 ]] && file=$F16

@@ -190,12 +190,6 @@ final class ServeCommand implements Callable<Integer> {
           + " (default ${DEFAULT-VALUE}) [GLANCE_QUEUE_TIMEOUT]")
   double queueTimeout;
 
-  @Option(names = "--admission-gap", paramLabel = "MS", defaultValue = "${env:GLANCE_ADMISSION_GAP:-50}",
-      description = "an idle engine waits for more requests until none has arrived for this many"
-          + " milliseconds (at most 5 gaps), so requests arriving together share one vision pass,"
-          + " prefill and decode steps; 0 starts each at once (default ${DEFAULT-VALUE}) [GLANCE_ADMISSION_GAP]")
-  long admissionGapMs;
-
   @Option(names = "--threads", paramLabel = "N", description = "CPU threads (default: all cores)")
   Integer threads;
 
@@ -225,10 +219,6 @@ final class ServeCommand implements Callable<Integer> {
     if (maxQueuedTokens < 0) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--max-queued-tokens must be >= 0, got "
           + maxQueuedTokens);
-    }
-    if (admissionGapMs < 0 || admissionGapMs > 10_000) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--admission-gap must be 0 to 10000"
-          + " milliseconds, got " + admissionGapMs);
     }
     ServerConfig config;
     ThroughputSettings throughput;
@@ -293,8 +283,7 @@ final class ServeCommand implements Callable<Integer> {
       if (!noWarmup) {
         warmUp(err, scheduler);
       }
-      EngineWorker worker = new EngineWorker(scheduler, config.queueSize(), maxQueuedTokens,
-          Duration.ofMillis(admissionGapMs));
+      EngineWorker worker = new EngineWorker(scheduler, config.queueSize(), maxQueuedTokens);
       ServedModel served;
       try {
         served = ServedModel.of(engine, worker, config);

@@ -41,41 +41,21 @@ public final class EngineWorker implements InferenceService {
   private final Thread thread;
   /** Moving average of how long a job runs, for Retry-After; nanoseconds. */
   private volatile double averageRunNanos = 1e9;
-  /** See {@link #EngineWorker(BatchScheduler, int, long, Duration)}; 0 = start at once. */
-  private final long gapNanos;
 
-  /** A worker with no bound on queued prompt tokens, starting requests at once. */
+  /** A worker with no bound on queued prompt tokens. */
   public EngineWorker(BatchScheduler scheduler, int queueSize) {
     this(scheduler, queueSize, 0);
-  }
-
-  /** A worker that starts requests at once (no admission gap). */
-  public EngineWorker(BatchScheduler scheduler, int queueSize, long maxQueuedTokens) {
-    this(scheduler, queueSize, maxQueuedTokens, Duration.ZERO);
   }
 
   /**
    * @param maxQueuedTokens most prompt tokens (estimated) of requests admitted but not started; 0
    *     = no bound. A request is refused when the waiting ones hold tokens and its own would pass
    *     the bound; one alone is always let in, so a prompt larger than the bound still runs.
-   * @param admissionGap how long an idle engine keeps waiting for more requests once one has
-   *     arrived: it starts when none has come for this long, the batch is full, or five gaps have
-   *     passed since the first. Requests that arrive together (clients answered in the same step
-   *     send their next ones within tens of milliseconds of each other) then share one vision
-   *     pass, one prefill and every decode step; started one by one, the first few run their
-   *     vision and prefill alone and the rest theirs next, each group stalls the other's decode,
-   *     and the groups stay out of step from then on (8 clients on 2 cores: a group of 2 and one
-   *     of 6, docs/PERFORMANCE.md, session 9). A lone request waits one gap more; a busy engine
-   *     never waits, since new requests gather between its steps anyway. Zero starts at once.
    */
-  public EngineWorker(BatchScheduler scheduler, int queueSize, long maxQueuedTokens, Duration admissionGap) {
+  public EngineWorker(BatchScheduler scheduler, int queueSize, long maxQueuedTokens) {
     if (maxQueuedTokens < 0) {
       throw new IllegalArgumentException("max queued tokens must be >= 0, got " + maxQueuedTokens);
     }
-    if (admissionGap.isNegative()) {
-      throw new IllegalArgumentException("admission gap must be >= 0, got " + admissionGap);
-    }
-    this.gapNanos = admissionGap.toNanos();
     this.maxQueuedTokens = maxQueuedTokens;
     if (queueSize < 0) {
       throw new IllegalArgumentException("queue size must be >= 0, got " + queueSize);
@@ -178,25 +158,14 @@ public final class EngineWorker implements InferenceService {
     while (true) {
       boolean poisoned = false;
       try {
-        boolean idle = scheduler.idle();
-        Job job = idle ? queue.take() : queue.poll();
-        long deadline = System.nanoTime() + 5 * gapNanos;
-        int taken = 0;
+        Job job = scheduler.idle() ? queue.take() : queue.poll();
         while (job != null) {
           if (job == POISON) {
             poisoned = true;
           } else {
             add(job);
-            taken++;
           }
           job = queue.poll();
-          if (job == null && idle && gapNanos > 0 && !poisoned && taken > 0 && taken < batch) {
-            // An idle engine gathers the requests arriving together (see the constructor).
-            long left = deadline - System.nanoTime();
-            if (left > 0) {
-              job = queue.poll(Math.min(gapNanos, left), TimeUnit.NANOSECONDS);
-            }
-          }
         }
       } catch (InterruptedException e) {
         return;

@@ -7,7 +7,8 @@
 # images and prompts, and the server's vision and prefix caches would answer them.
 # REPEAT is loadtest's --repeat: the fraction of requests reusing one of 4 images (default 0:
 # every image new, the worst case; loadtest's own default is 0.5).
-# Usage: bash bench/throughput.sh [bf16|q8_0|q4_0 ...]   (env: CLIENTS, DURATION, WARMUP, MAX_TOKENS, PORT, REPEAT)
+# SERVE_ARGS adds `glance serve` flags, for A/B runs (e.g. SERVE_ARGS="--max-prefill-tokens 256").
+# Usage: bash bench/throughput.sh [bf16|q8_0|q4_0 ...]   (env: CLIENTS, DURATION, WARMUP, MAX_TOKENS, PORT, REPEAT, SERVE_ARGS)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -31,7 +32,7 @@ for fmt in "${formats[@]}"; do
   quant=(); [ "$fmt" = bf16 ] || quant=(--quantize "$fmt")
   data="$(mktemp -d)"
   ./glance serve --model "$ckpt" --max-batch 16 --port "$port" --kv-budget 16384 --response-cache 0 \
-    --data-dir "$data" "${quant[@]}" > "$out/serve-$fmt.log" 2>&1 &
+    --data-dir "$data" "${quant[@]}" ${SERVE_ARGS:-} > "$out/serve-$fmt.log" 2>&1 &
   server=$!
   trap 'kill $server 2>/dev/null || true' EXIT
   for _ in $(seq 1 300); do

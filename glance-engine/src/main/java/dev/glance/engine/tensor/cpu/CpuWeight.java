@@ -740,10 +740,10 @@ sealed interface CpuWeight extends Weight
 
     /**
      * Three rows by eight tokens, read in place: each 16-value part of a block widens to float
-     * once and is scaled by its row's block scale, then meets all eight tokens. Through the
-     * float scratch instead (convert every row, then pass it with four tokens at a time), eight
-     * tokens cost the mid shape's batched step 426 ms against BF16's 244 with its in-place tile
-     * (Intel, session 9). The rows and tokens follow {@link CpuWeight#dotTile8}.
+     * once and is scaled by its row's block scale, then meets all eight tokens. Against the
+     * float scratch (convert four rows, then pass them with four tokens at a time): eight tokens
+     * against 0.71 GB of mid-shaped matrices, two threads, alternated in one JVM, 111-132 ms
+     * against 168-183 (Intel, session 9). The rows and tokens follow {@link CpuWeight#dotTile8}.
      */
     @Override
     public void dotTile8(int r, int rows, int gap, float[] xs, int x0, float[] sums) {

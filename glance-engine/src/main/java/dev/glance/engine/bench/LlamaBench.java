@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -48,12 +47,7 @@ public record LlamaBench(Path program, Path gguf) {
       }
       String[] words = modelType.strip().split("\\s+");
       String type = words[words.length - 1];
-      List<String> expected = switch (weights) {
-        case BF16 -> List.of("F16", "BF16");
-        case Q8_0 -> List.of("Q8_0");
-        case Q4_0 -> List.of("Q4_0");
-        default -> List.of(weights.flagName().toUpperCase(Locale.ROOT));
-      };
+      List<String> expected = weights == DType.BF16 ? List.of("F16", "BF16") : List.of(weights.name());
       if (!expected.contains(type)) {
         throw new GlanceException.BadRequest("--llama-gguf: " + gguf + " holds " + type + " weights, --weights "
             + weights.flagName() + " is compared with " + String.join(" or ", expected));

@@ -101,6 +101,8 @@ sealed interface CpuWeight extends Weight
    * The few-token kernel reading this format in place: sums[4 * i + j] = row (r + i) . token j
    * for i < rows (at most {@link #tileRows}; missing rows repeat row r and are ignored). The four
    * tokens come interleaved a vector at a time from xs[x0 ..] ({@link MatMul#interleave}).
+   * {@code sums} has room for {@link #TILE8_SCRATCH} floats (a kernel may store its 16 vector
+   * sums there before adding up their lanes).
    */
   default void dotTile(int r, int rows, float[] xs, int x0, float[] sums) {
     throw new UnsupportedOperationException(dtype() + " has no in-place few-token kernel");
@@ -727,6 +729,90 @@ sealed interface CpuWeight extends Weight
         }
         out[outOff + r] = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
       }
+    }
+
+    /**
+     * Four rows with 512-bit vectors (32 registers: 16 sums, four rows and a token), as BF16's
+     * four-token tile; none with narrower vectors, where the scratch path stays (on AVX2 dequantising
+     * in registers lost to it, session 4).
+     */
+    @Override
+    public int tileRows() {
+      return WIDE && VL == 16 ? 4 : 0;
+    }
+
+    /**
+     * Four adjacent rows by four tokens, read in place: each 16-value part of a block widens to
+     * float once and is scaled by its row's block scale, then meets the four tokens, as in
+     * {@link #dotTile8}. The scratch path it replaces for two to four tokens converted the rows to
+     * floats in memory first and read them back, without overlapping the loads and the FMAs.
+     */
+    @Override
+    public void dotTile(int r, int rows, float[] xs, int x0, float[] sums) {
+      int blocks = cols / DType.BLOCK;
+      long rowBytes = blocks * 34L;
+      long b0 = r * rowBytes;
+      long b1 = rows > 1 ? b0 + rowBytes : b0;
+      long b2 = rows > 2 ? b0 + 2 * rowBytes : b0;
+      long b3 = rows > 3 ? b0 + 3 * rowBytes : b0;
+      FloatVector a00 = FloatVector.zero(FS);
+      FloatVector a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+      FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+      int xo = x0;
+      for (int b = 0; b < blocks; b++, b0 += 34, b1 += 34, b2 += 34, b3 += 34) {
+        float d0 = Float.float16ToFloat(seg.get(LE_SHORT, b0));
+        float d1 = Float.float16ToFloat(seg.get(LE_SHORT, b1));
+        float d2 = Float.float16ToFloat(seg.get(LE_SHORT, b2));
+        float d3 = Float.float16ToFloat(seg.get(LE_SHORT, b3));
+        for (int p = 0; p < PARTS; p++, xo += 4 * VL) {
+          FloatVector v0 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, b0 + 2 + p * VL, LE)
+              .convertShape(VectorOperators.B2F, FS, 0)).mul(d0);
+          FloatVector v1 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, b1 + 2 + p * VL, LE)
+              .convertShape(VectorOperators.B2F, FS, 0)).mul(d1);
+          FloatVector v2 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, b2 + 2 + p * VL, LE)
+              .convertShape(VectorOperators.B2F, FS, 0)).mul(d2);
+          FloatVector v3 = ((FloatVector) ByteVector.fromMemorySegment(BS, seg, b3 + 2 + p * VL, LE)
+              .convertShape(VectorOperators.B2F, FS, 0)).mul(d3);
+          FloatVector x = FloatVector.fromArray(FS, xs, xo);
+          a00 = v0.fma(x, a00);
+          a10 = v1.fma(x, a10);
+          a20 = v2.fma(x, a20);
+          a30 = v3.fma(x, a30);
+          x = FloatVector.fromArray(FS, xs, xo + 1 * VL);
+          a01 = v0.fma(x, a01);
+          a11 = v1.fma(x, a11);
+          a21 = v2.fma(x, a21);
+          a31 = v3.fma(x, a31);
+          x = FloatVector.fromArray(FS, xs, xo + 2 * VL);
+          a02 = v0.fma(x, a02);
+          a12 = v1.fma(x, a12);
+          a22 = v2.fma(x, a22);
+          a32 = v3.fma(x, a32);
+          x = FloatVector.fromArray(FS, xs, xo + 3 * VL);
+          a03 = v0.fma(x, a03);
+          a13 = v1.fma(x, a13);
+          a23 = v2.fma(x, a23);
+          a33 = v3.fma(x, a33);
+        }
+      }
+      a00.intoArray(sums, 0 * VL);
+      a01.intoArray(sums, 1 * VL);
+      a02.intoArray(sums, 2 * VL);
+      a03.intoArray(sums, 3 * VL);
+      a10.intoArray(sums, 4 * VL);
+      a11.intoArray(sums, 5 * VL);
+      a12.intoArray(sums, 6 * VL);
+      a13.intoArray(sums, 7 * VL);
+      a20.intoArray(sums, 8 * VL);
+      a21.intoArray(sums, 9 * VL);
+      a22.intoArray(sums, 10 * VL);
+      a23.intoArray(sums, 11 * VL);
+      a30.intoArray(sums, 12 * VL);
+      a31.intoArray(sums, 13 * VL);
+      a32.intoArray(sums, 14 * VL);
+      a33.intoArray(sums, 15 * VL);
+      // Through memory, as the eight-token tiles do (see BF16.dotTile8).
+      laneSums(sums, 16);
     }
 
     /**

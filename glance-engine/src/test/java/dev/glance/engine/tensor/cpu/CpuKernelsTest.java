@@ -127,11 +127,13 @@ class CpuKernelsTest {
   @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0"})
   void quantisedLinearMatchesScalarOnDequantisedValues(DType format) {
     // Token counts on both sides of the streaming/tiled switch, tiles with a streamed last block
-    // (33, 40, 70) and one without (50); widths in whole blocks. 5-32 tokens take Q8_0's in-place
-    // eight-token tile on 32 registers, with rows spread over thirds of a chunk and rows left over.
+    // (33, 34, 40, 70) and one without (50); widths in whole blocks. On 32 registers 2-4 tokens
+    // (and the 1-2 streamed after 32 or 33 tiled ones) take Q8_0's in-place four-row tile, with a
+    // short last row group (9, 37, 23 rows), and 5-32 tokens its eight-token tile, with rows
+    // spread over thirds of a chunk and rows left over.
     // Last, one token over many rows: the decode kernels' four row streams per chunk and the rows
     // left over.
-    int[][] shapes = {{1, 32, 19}, {2, 64, 9}, {3, 96, 37}, {5, 320, 13}, {8, 64, 25}, {9, 96, 11}, {12, 96, 30},
+    int[][] shapes = {{1, 32, 19}, {2, 64, 9}, {3, 96, 37}, {4, 128, 23}, {34, 96, 17}, {5, 320, 13}, {8, 64, 25}, {9, 96, 11}, {12, 96, 30},
       {16, 64, 7}, {17, 64, 5}, {24, 64, 11}, {6, 128, 40}, {32, 96, 101}, {33, 160, 29}, {40, 96, 9}, {50, 96, 13}, {70, 288, 7},
       {1, 96, 203}, {1, 64, 1001}};
     for (int[] s : shapes) {

@@ -48,6 +48,14 @@ class BenchCommandTest {
     assertEquals(512, j.path("decode_context").asInt());
     double fraction = j.path("decode_tokens_per_s").asDouble() / j.path("decode_roofline_tokens_per_s").asDouble();
     assertEquals(fraction, j.path("decode_roofline_fraction").asDouble(), 1e-9 * Math.max(1, fraction));
+    // Compute-bound stages against the FMA peak measured in the same run: positive, and not above
+    // the peak (a FLOP overcount or a peak loop that C2 did not compile would show here).
+    assertTrue(j.path("fma_peak_gflop_per_s").asDouble() > 0, j.toString());
+    for (String key : List.of("vision_336x336_fma_fraction", "vision_1024x768_fma_fraction",
+        "prefill_128_fma_fraction", "prefill_512_fma_fraction")) {
+      double f = j.path(key).asDouble();
+      assertTrue(f > 0 && f <= 1, key + ": " + j.path(key));
+    }
     JsonNode mem = j.path("memory");
     for (String key : List.of("weights_bytes", "kv_cache_bytes", "rss_bytes", "peak_rss_bytes")) {
       assertTrue(mem.path(key).asLong() > 0, "memory." + key + ": " + mem);
@@ -61,6 +69,8 @@ class BenchCommandTest {
       double rate = batched.path("batch_" + n + "_tokens_per_s").asDouble();
       assertTrue(rate > 0, "batch " + n + ": " + batched);
       assertEquals(rate / one, batched.path("batch_" + n + "_vs_batch_1").asDouble(), 1e-9 * rate / one);
+      double f = batched.path("batch_" + n + "_fma_fraction").asDouble();
+      assertTrue(f > 0 && f <= 1, "batch " + n + " fma fraction: " + batched);
     }
   }
 

@@ -125,6 +125,11 @@ public final class Benchmark {
     r.put("memory_read_bandwidth_gb_per_s", bandwidth / 1e9);
     r.put("memory_read_bandwidth_one_stream_gb_per_s", read.oneStream() / 1e9);
     r.put("memory_read_bandwidth_four_streams_gb_per_s", read.fourStreams() / 1e9);
+    progress.accept("measuring the FMA peak (" + o.threads() + " threads)");
+    // The arithmetic bound of prefill, the vision tower and batched steps, as the read loop is
+    // decode's: each of those reports its FLOPs per second as a fraction of this (*_fma_fraction).
+    double peakFlops = FmaPeak.measure(o.threads(), 5, 200_000_000L);
+    r.put("fma_peak_gflop_per_s", peakFlops / 1e9);
 
     progress.accept("building " + o.shape().label() + " with random " + o.weights().flagName() + " weights");
     long t0 = System.nanoTime();
@@ -170,6 +175,8 @@ public final class Benchmark {
           r.put("vision_" + size[0] + "x" + size[1] + "_ms", best);
           r.put("vision_" + size[0] + "x" + size[1] + "_cpu_share", share);
           r.put("vision_" + size[0] + "x" + size[1] + "_patches", grid.patches());
+          r.put("vision_" + size[0] + "x" + size[1] + "_fma_fraction",
+              fmaFraction(ModelFlops.vision(config.vision(), grid.patches()), best, peakFlops));
         }
       }
 
@@ -194,6 +201,7 @@ public final class Benchmark {
         }
         r.put("prefill_" + n + "_tokens_per_s", n / (best / 1000));
         r.put("prefill_" + n + "_cpu_share", share);
+        r.put("prefill_" + n + "_fma_fraction", fmaFraction(ModelFlops.prefill(config.text(), n), best, peakFlops));
       }
 
       progress.accept("decode, " + o.decodeTokens() + " tokens after " + DECODE_CONTEXT);
@@ -222,7 +230,7 @@ public final class Benchmark {
       r.put("decode_roofline_fraction_with_kv", decodeRate / (bandwidth / (weightBytes + kvBytes)));
       r.put("decode_achieved_gb_per_s", weightBytes * decodeRate / 1e9);
       mem.put("kv_cache_bytes", CpuBackend.kvBytes(decodeSeq.cache()));
-      batchedDecode(model, r);
+      batchedDecode(model, r, peakFlops);
       ProcessMemory end = ProcessMemory.now();
       mem.put("rss_bytes", end.rss());
       mem.put("peak_rss_bytes", end.peak());
@@ -273,7 +281,7 @@ public final class Benchmark {
    * loop runs them): tokens/s over all sequences, and the gain over batch 1 measured the same way
    * (same short context), which is what continuous batching can give at most.
    */
-  private void batchedDecode(Glm4vModel model, ObjectNode r) {
+  private void batchedDecode(Glm4vModel model, ObjectNode r, double peakFlops) {
     ObjectNode out = r.putObject("decode_batched");
     out.put("context", BATCH_PROMPT);
     int max = DECODE_BATCHES[DECODE_BATCHES.length - 1];
@@ -309,10 +317,18 @@ public final class Benchmark {
       out.put("batch_" + n + "_tokens_per_s", rate);
       out.put("batch_" + n + "_ms_per_step", ms(wall) / BATCH_STEPS);
       out.put("batch_" + n + "_cpu_share", cpuShare(processCpuNanos() - cpu, wall));
+      // The timed steps' caches hold BATCH_PROMPT + 1 to BATCH_PROMPT + BATCH_STEPS positions.
+      out.put("batch_" + n + "_fma_fraction", fmaFraction(
+          ModelFlops.decodeStep(c.text(), n, BATCH_PROMPT + BATCH_STEPS / 2), ms(wall) / BATCH_STEPS, peakFlops));
       if (single > 0) {
         out.put("batch_" + n + "_vs_batch_1", rate / single);
       }
     }
+  }
+
+  /** FLOPs done in {@code ms} milliseconds as a fraction of the FMA peak (FLOP/s). */
+  private static double fmaFraction(double flops, double ms, double peakFlops) {
+    return flops / (ms / 1000) / peakFlops;
   }
 
   /** Compiles the kernels on small inputs first, so the timed runs measure compiled code. */

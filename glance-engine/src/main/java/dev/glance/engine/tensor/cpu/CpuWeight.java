@@ -745,7 +745,9 @@ sealed interface CpuWeight extends Weight
      * Four adjacent rows by four tokens, read in place: each 16-value part of a block widens to
      * float once and is scaled by its row's block scale, then meets the four tokens, as in
      * {@link #dotTile8}. The scratch path it replaces for two to four tokens converted the rows to
-     * floats in memory first and read them back, without overlapping the loads and the FMAs.
+     * floats in memory first and read them back, without overlapping the loads and the FMAs: mid-
+     * shaped Q8_0 matrices (1.31 GB), two threads, Zen 4, JVMs alternated, 2 tokens 103-114 ms
+     * against 155-158, 4 tokens 100-124 against 154-158.
      */
     @Override
     public void dotTile(int r, int rows, float[] xs, int x0, float[] sums) {

@@ -28,21 +28,8 @@ public final class FmaPeak {
     float[] sink = new float[threads];
     long iterations = fmasPerThread / CHAINS;
     for (int p = 0; p < passes; p++) {
-      Thread[] ts = new Thread[threads];
-      long t0 = System.nanoTime();
-      for (int t = 0; t < threads; t++) {
-        int id = t;
-        ts[t] = Thread.ofPlatform().start(() -> sink[id] = chains(iterations));
-      }
-      for (Thread t : ts) {
-        try {
-          t.join();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted while measuring the FMA peak", e);
-        }
-      }
-      double seconds = (System.nanoTime() - t0) / 1e9;
+      long nanos = TimedPass.run(threads, id -> sink[id] = chains(iterations), "the FMA peak");
+      double seconds = nanos / 1e9;
       best = Math.max(best, threads * iterations * CHAINS * 2.0 * FS.length() / seconds);
     }
     if (Float.isNaN(sink[0])) {

@@ -42,22 +42,8 @@ public final class ReadBandwidth {
       float[] sink = new float[threads];
       for (int p = 0; p < 2 * passes; p++) {
         boolean four = p % 2 == 1;
-        Thread[] ts = new Thread[threads];
-        long t0 = System.nanoTime();
-        for (int t = 0; t < threads; t++) {
-          int id = t;
-          ts[t] = Thread.ofPlatform().start(() -> sink[id] = sum(buf, id * per, per, four));
-        }
-        for (Thread t : ts) {
-          try {
-            t.join();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while measuring bandwidth", e);
-          }
-        }
-        long t1 = System.nanoTime();
-        best[p % 2] = Math.max(best[p % 2], per * threads / ((t1 - t0) / 1e9));
+        long nanos = TimedPass.run(threads, id -> sink[id] = sum(buf, id * per, per, four), "bandwidth");
+        best[p % 2] = Math.max(best[p % 2], per * threads / (nanos / 1e9));
       }
       if (Float.isNaN(sink[0])) {
         throw new IllegalStateException("bandwidth buffer read back NaN");

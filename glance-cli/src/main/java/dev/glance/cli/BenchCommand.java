@@ -20,11 +20,12 @@ import picocli.CommandLine.Option;
 /**
  * {@code glance bench}: speed of a random-weight model of a named shape on this machine, on the
  * CPU (default) or a GPU ({@code --device cuda[:N]}, see docs/GPU.md), measured in one run
- * against the hardware's own bandwidth.
+ * against the hardware's own bandwidth (and, on the CPU, its own FMA peak).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Time preprocessing, vision, prefill and decode on a random-weight model of a named"
-        + " shape; report decode against the measured memory-bandwidth roofline.")
+        + " shape; report decode against the measured memory-bandwidth roofline and the"
+        + " compute-bound stages against the measured FMA peak.")
 final class BenchCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -101,8 +101,8 @@ sealed interface CpuWeight extends Weight
    * The few-token kernel reading this format in place: sums[4 * i + j] = row (r + i) . token j
    * for i < rows (at most {@link #tileRows}; missing rows repeat row r and are ignored). The four
    * tokens come interleaved a vector at a time from xs[x0 ..] ({@link MatMul#interleave}).
-   * {@code sums} has room for {@link #TILE8_SCRATCH} floats (a kernel may store its 16 vector
-   * sums there before adding up their lanes).
+   * {@code sums} has room for {@link #TILE8_SCRATCH} floats: a kernel may store its 16 vector sums
+   * there before adding up their lanes.
    */
   default void dotTile(int r, int rows, float[] xs, int x0, float[] sums) {
     throw new UnsupportedOperationException(dtype() + " has no in-place few-token kernel");
@@ -116,7 +116,10 @@ sealed interface CpuWeight extends Weight
     return 0;
   }
 
-  /** Floats the sums array of {@link #dotTile8} holds: 24 vectors of partial sums. */
+  /**
+   * Floats the sums array of {@link #dotTile8} and {@link #dotTile} holds: room for 24 vectors of
+   * partial sums (the eight-token tiles store 24, the four-token ones 16).
+   */
   int TILE8_SCRATCH = 24 * VL;
 
   /**
@@ -1388,7 +1391,7 @@ sealed interface CpuWeight extends Weight
 
   /**
    * sums[i] = the lanes of the vector stored at sums[i * VL ..] added up, for i < count (each
-   * write lands in a vector already read): how the eight-token tiles hand back their 24 sums.
+   * write lands in a vector already read): how the in-place tiles hand back their vector sums.
    */
   private static void laneSums(float[] sums, int count) {
     for (int i = 0; i < count; i++) {

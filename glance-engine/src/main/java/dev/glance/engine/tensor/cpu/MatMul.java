@@ -60,7 +60,8 @@ final class MatMul {
    * float scratch once. Measured in the whole mid model, BF16, ms per step, alternated runs: on
    * AVX-512 in place won at 4 sequences (126/173 vs 198/204) and lost at 8 (218/296 vs 253/244);
    * on AVX2 (two rows, so the rows stay in L1 between passes) it won at 4 (342/294 vs 424/389)
-   * and at 8 (530/507 vs 655/588).
+   * and at 8 (530/507 vs 655/588). Q8_0 has the tile on 32 registers since session 10 (mid-shaped
+   * matrices, two threads, 2 and 4 tokens: 103-124 ms against 154-158 through the scratch).
    */
   static final int IN_PLACE_TOKENS = REGISTERS >= 32 ? 4 : 8;
   /**
@@ -87,7 +88,7 @@ final class MatMul {
   private final float[][] panel;
   private final float[][] acc;
   private final float[][] rowScratch;
-  /** Per worker: the sums one few-token tile hands back (up to 3 rows x 8 tokens). */
+  /** Per worker: the sums one few-token tile hands back ({@link CpuWeight#TILE8_SCRATCH} floats). */
   private final float[][] tileSums;
   /** The tokens of a few-token call, interleaved ({@link #interleave}), reused across calls. */
   private float[] tileX = new float[0];
@@ -107,7 +108,7 @@ final class MatMul {
     panel = new float[t][KC * NR];
     acc = new float[t][0];
     rowScratch = new float[t][0];
-    tileSums = new float[t][Math.max(16, CpuWeight.TILE8_SCRATCH)];
+    tileSums = new float[t][CpuWeight.TILE8_SCRATCH];
   }
 
   /**
